@@ -1,0 +1,31 @@
+# Two entry points for a fresh machine (Python 3.11+ and make are all it needs):
+#   make demo   create .venv, install roadbed, run the demo survey end to end
+#   make test   create .venv, install roadbed with the dev extra, run the test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+OUT ?= demo_output
+
+.PHONY: demo test venv install install-dev bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+
+install-dev: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+
+demo: install
+	$(BIN)/roadbed demo --out $(OUT)
+
+test: install-dev
+	$(BIN)/python -m pytest -q
+
+bench: install-dev
+	$(BIN)/python -m benchmarks --quick
+
+clean:
+	rm -rf $(VENV) $(OUT) .pytest_cache build src/*.egg-info

@@ -1,0 +1,31 @@
+"""roadbed: find hazards in and under city roads from 3D GPR arrays and laser pavement scans.
+
+The public API::
+
+    import roadbed
+    da = roadbed.read("line1.dzt")           # any supported GPR format → xarray.DataArray
+    roadbed.write(da, "line1.nc")            # netCDF, zarr, SEG-Y, DZT
+    survey = roadbed.open_survey("survey.toml")
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from . import conventions
+from .errors import FormatError
+from .io import detect, formats, read, write
+from .model import append_history, history, radargram
+
+__all__ = [
+    "__version__",
+    "FormatError",
+    "append_history",
+    "conventions",
+    "detect",
+    "formats",
+    "history",
+    "radargram",
+    "read",
+    "write",
+]

@@ -1,0 +1,20 @@
+"""Readers and writers: ``read(path)`` for every supported format.
+
+Importing this package registers each format module below with the registry
+(:mod:`roadbed.io._registry`). Add a format by writing a module that defines
+``FORMAT`` (a :class:`~roadbed.io._registry.Format`) and naming it here.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from ._registry import Format, detect, formats, read, register, write
+
+__all__ = ["Format", "detect", "formats", "read", "register", "write"]
+
+_FORMAT_MODULES = (
+)
+
+for _name in _FORMAT_MODULES:
+    register(importlib.import_module(f"{__name__}.{_name}").FORMAT)
