@@ -2,7 +2,8 @@
 
 Importing this package registers each format module below with the registry
 (:mod:`roadbed.io._registry`). Add a format by writing a module that defines
-``FORMAT`` (a :class:`~roadbed.io._registry.Format`) and naming it here.
+``FORMATS``, a tuple of :class:`~roadbed.io._registry.Format`, and naming the
+module here (one line per module).
 """
 
 from __future__ import annotations
@@ -17,4 +18,5 @@ _FORMAT_MODULES = (
 )
 
 for _name in _FORMAT_MODULES:
-    register(importlib.import_module(f"{__name__}.{_name}").FORMAT)
+    for _fmt in importlib.import_module(f"{__name__}.{_name}").FORMATS:
+        register(_fmt)
