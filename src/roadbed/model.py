@@ -101,7 +101,8 @@ def radargram(
         Across-track offset of each channel, m (3-D data only; default 0).
     trace_coords : mapping, optional
         Further coordinates on ``trace`` (``x``, ``y``, ``lon``, ``lat``,
-        ``time``, ``mark``, ``elevation``) as 1-D arrays of length n_traces.
+        ``time``, ``mark``, ``elevation``) as 1-D arrays of length n_traces,
+        or lazily indexed :class:`xarray.Variable` objects on ``trace``.
     attrs : mapping, optional
         Flat attributes; ``history`` defaults to an empty string.
     name : str
@@ -139,10 +140,17 @@ def radargram(
         coords[cv.CHANNEL] = (cv.CHANNEL, np.arange(n_channels))
         coords[cv.OFFSET] = (cv.CHANNEL, off, coord_attrs(cv.OFFSET))
     for key, values in (trace_coords or {}).items():
-        values = np.asarray(values)
+        if isinstance(values, xr.Variable):  # a lazily read coordinate stays lazy
+            values = values.copy(deep=False)
+            values.attrs.update(coord_attrs(key))
+        else:
+            values = np.asarray(values)
         if values.shape != (n_traces,):
             raise ValueError(f"trace coordinate {key!r} has shape {values.shape}, expected ({n_traces},)")
-        coords[key] = (cv.TRACE, values, coord_attrs(key))
+        if isinstance(values, xr.Variable):
+            coords[key] = values
+        else:
+            coords[key] = (cv.TRACE, values, coord_attrs(key))
     all_attrs = {cv.ATTR_HISTORY: ""}
     all_attrs.update(flat_attrs(attrs or {}))
     return xr.DataArray(data, dims=dims, coords=coords, attrs=all_attrs, name=name)
