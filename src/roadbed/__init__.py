@@ -15,17 +15,27 @@ __version__ = "0.1.0"
 from . import conventions
 from .errors import FormatError
 from .io import detect, formats, read, write
+from .hazards import Hazard
 from .model import append_history, history, radargram
+from .survey import Survey, SurveyLine, expand_inputs, open_survey
+from . import plot, synth
 
 __all__ = [
     "__version__",
     "FormatError",
+    "Hazard",
+    "Survey",
+    "SurveyLine",
     "append_history",
     "conventions",
     "detect",
+    "expand_inputs",
     "formats",
     "history",
+    "open_survey",
+    "plot",
     "radargram",
     "read",
+    "synth",
     "write",
 ]

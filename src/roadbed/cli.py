@@ -249,3 +249,22 @@ def _info(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(reports, indent=2))
     return 1 if failed else 0
+
+
+@subcommand(
+    "demo",
+    help="run the sample survey end to end: read, position, plot B-scans, a depth slice and the map, save netCDF",
+    arguments=[
+        arg("--out", default="demo_output", help="folder for the outputs (default: demo_output)"),
+        arg("--manifest", default=None, help="a survey manifest instead of the sample survey"),
+    ],
+)
+def _demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    summary = run_demo(args.out, manifest=args.manifest)
+    print(f"demo survey {summary['survey']!r} ({summary['manifest']}): {len(summary['lines'])} lines, "
+          f"{summary['truth']} ground-truth hazards")
+    for path in summary["outputs"]:
+        print(f"  wrote {path}")
+    return 0
