@@ -15,6 +15,9 @@ from ._registry import Format, detect, formats, read, register, write
 __all__ = ["Format", "detect", "formats", "read", "register", "write"]
 
 _FORMAT_MODULES = (
+    "segy", "gprmax", "netcdf",
+    "dzt",
+    "dt1", "mala",
 )
 
 for _name in _FORMAT_MODULES:
