@@ -248,3 +248,54 @@ def test_not_netcdf_is_format_error(tmp_path):
     path.write_bytes(b"hello world")
     with pytest.raises(roadbed.FormatError, match="magic"):
         netcdf.load(path)
+
+
+def _heap_objects(raw: bytes):
+    """(collection start, [(object header offset, index, size)]) of the first HDF5 global heap."""
+    start = raw.index(b"GCOL")
+    end = start + int.from_bytes(raw[start + 8:start + 16], "little")
+    objects, p = [], start + 16
+    while p + 16 <= end:
+        index, size = int.from_bytes(raw[p:p + 2], "little"), int.from_bytes(raw[p + 8:p + 16], "little")
+        objects.append((p, index, size))
+        p += 16 + ((size + 7) & ~7) if index else size
+    return start, objects
+
+
+def test_global_heap_that_would_hang_hdf5_is_format_error(tmp_path):
+    """A zero-size heap object makes HDF5's heap decoder loop forever; roadbed refuses the file first."""
+    da = radargram(np.ones((2, 2), np.float32), twt_ns=[0.0, 1.0], attrs={"note": "a string in the heap"})
+    good = tmp_path / "good.nc"
+    netcdf.save(da, good)
+    raw = bytearray(good.read_bytes())
+    start, objects = _heap_objects(bytes(raw))
+    free = [p for p, index, _ in objects if index == 0]
+    assert free, "the collection ends in a free-space object"
+    raw[free[0] + 8:free[0] + 16] = bytes(8)  # free space of size 0
+    bad = tmp_path / "bad.nc"
+    bad.write_bytes(bytes(raw))
+    with pytest.raises(roadbed.FormatError, match=f"global heap collection at byte {start}"):
+        roadbed.read(bad)
+    xr.testing.assert_identical(roadbed.read(good), da)
+
+
+@pytest.fixture(scope="module")
+def netcdf_file(tmp_path_factory):
+    times = np.arange(8).astype("datetime64[s]").astype("datetime64[ns]")
+    da = radargram(np.random.default_rng(0).normal(size=(8, 20)).astype(np.float32), twt_ns=np.arange(20) * 0.1,
+                   distance_m=np.arange(8) * 0.1, trace_coords={cv.TIME: times}, attrs={"a": [1, 2], "s": "text"})
+    path = tmp_path_factory.mktemp("nc_written") / "line.nc"
+    netcdf.save(da, path)
+    return path
+
+
+@given(data=st.data())
+def test_mutated_netcdf_reads_or_format_error(netcdf_file, tmp_path_factory, data):
+    from fuzzing import apply, assert_reads_or_format_error, mutations
+
+    original = netcdf_file.read_bytes()
+    edits = data.draw(mutations(len(original), header_size=len(original)))
+    folder = Path(tempfile.mkdtemp(dir=tmp_path_factory.getbasetemp()))
+    target = folder / "m.nc"
+    target.write_bytes(apply(original, edits))
+    assert_reads_or_format_error(target, read=netcdf.read_netcdf)

@@ -306,3 +306,30 @@ def test_transposed_input_is_written_in_trace_order(tmp_path):
     path = tmp_path / "t.sgy"
     segy.write_segy(da.transpose(cv.TWT, cv.TRACE), path)
     np.testing.assert_array_equal(roadbed.read(path).values, d)
+
+
+def test_crossline_sorted_cube_maps_inline_to_channel(tmp_path):
+    ilines, xlines, ns = [5, 6, 7], [10, 11, 12, 13], 6
+    spec = segyio.spec()
+    spec.format, spec.samples = 5, list(range(ns))
+    spec.ilines, spec.xlines = ilines, xlines
+    spec.sorting = segyio.TraceSortingFormat.CROSSLINE_SORTING
+    path = tmp_path / "xsorted.sgy"
+    with segyio.create(path, spec) as f:
+        f.bin.update({BF.Interval: 1000})
+        tr = 0
+        for xl in xlines:  # crossline-major: every inline of a crossline, then the next crossline
+            for il in ilines:
+                f.header[tr] = {TF.INLINE_3D: il, TF.CROSSLINE_3D: xl}
+                f.trace[tr] = np.full(ns, il * 100 + xl, np.float32)
+                tr += 1
+    da = roadbed.read(path)
+    assert da.dims == (cv.CHANNEL, cv.TRACE, cv.TWT)
+    assert da.shape == (3, 4, ns)
+    assert da.attrs["segy_sorting"] == "crossline-major"
+    expected = np.array([[il * 100 + xl for xl in xlines] for il in ilines], np.float32)
+    np.testing.assert_array_equal(da.values[:, :, 0], expected)
+    np.testing.assert_array_equal(da.isel(channel=1, trace=slice(1, 3)).values[:, 0], [611, 612])
+    assert roadbed.read(path, geometry="2d").shape == (12, ns)
+    with pytest.raises(roadbed.FormatError, match="grid"):
+        roadbed.read(tmp_path / "xsorted.sgy", geometry="3d", iline=9)  # FieldRecord bytes: no grid

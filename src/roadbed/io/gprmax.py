@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import logging
 import math
+import mmap
 from pathlib import Path
 
 import numpy as np
@@ -52,7 +53,7 @@ from ._binary import file_size, memmap_block
 from ._lazy import lazy_variable
 from ._registry import Format
 
-__all__ = ["read_gprmax", "is_gprmax_hdf5", "FORMATS"]
+__all__ = ["read_gprmax", "is_gprmax_hdf5", "check_hdf5_global_heaps", "MAX_HEAP_SCAN_BYTES", "FORMATS"]
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,57 @@ _H5_ERRORS = (OSError, KeyError, ValueError, TypeError, RuntimeError, AttributeE
 #: an eagerly read (chunked/compressed) dataset may expand at most this much over the file size
 _MAX_EXPANSION = 64
 _MAX_ITERATIONS = 2**31
+#: HDF5 files up to this size are checked for global heaps that would hang the HDF5 library
+MAX_HEAP_SCAN_BYTES = 256 * 2**20
+#: a global heap collection holds at most 65535 objects and one free-space object
+_MAX_HEAP_OBJECTS = 65537
+
+
+def check_hdf5_global_heaps(path: Path) -> None:
+    """Refuse an HDF5 file whose global heap would send the HDF5 library into an endless loop.
+
+    HDF5 keeps variable-length data (h5py's string attributes, netCDF-4
+    dimension lists) in *global heap collections* (signature ``GCOL``). Its
+    decoder walks a collection object by object, and a free-space object of
+    size 0 (e.g. after one corrupted object size) leaves it stepping on the
+    spot forever, in C code that Python cannot interrupt. This walks every
+    collection the same way first. Files over :data:`MAX_HEAP_SCAN_BYTES`
+    are not scanned (that would read the whole file).
+
+    Raises
+    ------
+    FormatError
+        If a collection would not be walkable.
+    """
+    size = file_size(path)
+    if size < 16 or size > MAX_HEAP_SCAN_BYTES:
+        return
+    with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        pos = mm.find(b"GCOL")
+        while pos >= 0:
+            _walk_collection(path, mm, pos, size)
+            pos = mm.find(b"GCOL", pos + 4)
+
+
+def _walk_collection(path: Path, mm, start: int, size: int) -> None:
+    if start + 16 > size or mm[start + 4] != 1:
+        return  # not a version-1 collection header; HDF5 rejects other versions itself
+    length = int.from_bytes(mm[start + 8:start + 16], "little")
+    end = start + length
+    if length < 16 or end > size:
+        return  # HDF5 stops at the end of the file with an error of its own
+    p, steps = start + 16, 0
+    while p + 16 <= end:
+        index = int.from_bytes(mm[p:p + 2], "little")
+        obj_size = int.from_bytes(mm[p + 8:p + 16], "little")
+        # the decoder's own arithmetic, in 64-bit size_t
+        need = (16 + ((obj_size + 7) & ~7) if index > 0 else obj_size) & (2**64 - 1)
+        steps += 1
+        if need == 0 or steps > _MAX_HEAP_OBJECTS:
+            raise FormatError(path, f"HDF5 global heap collection at byte {start}",
+                              "heap objects of non-zero size that tile the collection",
+                              got=f"object {index} of size {obj_size} at byte {p}")
+        p += need
 
 
 def is_gprmax_hdf5(path: Path) -> bool:
@@ -212,6 +264,7 @@ def read_gprmax(path, *, component: str = "Ez", rx: int = 1) -> xr.DataArray:
     import h5py
 
     path = Path(path)
+    check_hdf5_global_heaps(path)
     try:
         f = h5py.File(path, "r")
     except _H5_ERRORS as exc:

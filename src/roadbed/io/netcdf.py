@@ -37,9 +37,13 @@ object's ``close()`` is called or it is garbage collected. ``lazy=True`` or
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import json
 import logging
 import numbers
 import os
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -113,15 +117,17 @@ def _mark_singletons(attrs: dict) -> dict:
     singles = [k for k, v in attrs.items() if isinstance(v, (list, tuple, np.ndarray)) and np.size(v) == 1]
     out = {k: (np.asarray(v) if isinstance(v, (list, tuple)) else v) for k, v in attrs.items()}
     if singles:
-        out[_SINGLETON_ATTR] = ",".join(singles)
+        out[_SINGLETON_ATTR] = json.dumps(singles)
     return out
 
 
 def _restore_attrs(attrs: Mapping) -> dict:
     """Attributes as saved: sequences as lists of Python numbers, markers removed."""
     out = dict(attrs)
-    singles = out.pop(_SINGLETON_ATTR, "")
-    names = [s for s in str(singles).split(",") if s]
+    try:
+        names = [str(n) for n in json.loads(str(out.pop(_SINGLETON_ATTR, "[]")))]
+    except (ValueError, TypeError):  # a marker damaged or written by someone else: no singletons
+        names = []
     for key, value in out.items():
         if isinstance(value, np.ndarray) or key in names:
             out[key] = np.atleast_1d(np.asarray(value)).tolist()
@@ -280,22 +286,61 @@ def load(path, *, lazy: bool | None = None, chunks=None):
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file")
     kind = _kind_of(path)
-    try:
-        if kind == "zarr":
-            _require_zarr(path)
-            consolidated = (path / ".zmetadata").exists() and not (path / "zarr.json").exists()
-            ds = xr.open_dataset(path, engine="zarr", consolidated=consolidated, chunks=chunks)
-        else:
-            engine = "h5netcdf" if kind == "netcdf4" else "scipy"
-            if lazy is None:
-                lazy = file_size(path) > LAZY_THRESHOLD_BYTES
-            if lazy or chunks is not None:
-                ds = xr.open_dataset(path, engine=engine, chunks=chunks)
-            else:
-                ds = xr.load_dataset(path, engine=engine)
-    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
-        raise FormatError(path, "contents", f"a readable {kind} store", got=f"{type(exc).__name__}: {exc}") from exc
+    failure = None
+    with _quiet_h5netcdf_teardown():
+        try:
+            ds = _open(path, kind, lazy, chunks)
+        except FormatError:
+            raise
+        except (OSError, ValueError, KeyError, TypeError, RuntimeError, OverflowError) as exc:
+            failure = f"{type(exc).__name__}: {exc}"
+        if failure is not None:
+            gc.collect()  # free the half-opened file now, while its teardown noise is filtered
+    if failure is not None:
+        raise FormatError(path, "contents", f"a readable {kind} store", got=failure)
     return _finish(ds)
+
+
+def _open(path: Path, kind: str, lazy: bool | None, chunks) -> xr.Dataset:
+    if kind == "zarr":
+        _require_zarr(path)
+        consolidated = (path / ".zmetadata").exists() and not (path / "zarr.json").exists()
+        return xr.open_dataset(path, engine="zarr", consolidated=consolidated, chunks=chunks)
+    if kind == "netcdf4":
+        from .gprmax import check_hdf5_global_heaps
+
+        check_hdf5_global_heaps(path)
+    engine = "h5netcdf" if kind == "netcdf4" else "scipy"
+    if lazy is None:
+        lazy = file_size(path) > LAZY_THRESHOLD_BYTES
+    if lazy or chunks is not None:
+        return xr.open_dataset(path, engine=engine, chunks=chunks)
+    return xr.load_dataset(path, engine=engine)
+
+
+@contextlib.contextmanager
+def _quiet_h5netcdf_teardown():
+    """Drop the one unraisable error h5netcdf makes when it fails to open a damaged file.
+
+    ``h5netcdf.File.__init__`` can fail before it sets ``_writable``; its
+    ``__del__`` then raises AttributeError from ``close()``, which Python
+    reports as an unraisable exception (and pytest turns into an error). The
+    FormatError raised instead says what was wrong; everything else passes on.
+    """
+    previous = sys.unraisablehook
+
+    def hook(unraisable):
+        exc, obj = unraisable.exc_value, unraisable.object
+        if isinstance(exc, AttributeError) and "_writable" in str(exc) and \
+                getattr(obj, "__module__", "").startswith("h5netcdf"):
+            return
+        previous(unraisable)
+
+    sys.unraisablehook = hook
+    try:
+        yield
+    finally:
+        sys.unraisablehook = previous
 
 
 def _one_dataarray(obj, path: Path, variable: str | None) -> xr.DataArray:

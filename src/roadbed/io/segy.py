@@ -63,7 +63,6 @@ axis ``t0 + i·dt``) and positions given to the millimetre.
 
 from __future__ import annotations
 
-import datetime as _dt
 import logging
 import math
 import re
@@ -71,6 +70,7 @@ from pathlib import Path
 
 import numpy as np
 import xarray as xr
+from numpy.lib.recfunctions import repack_fields
 
 from .. import __version__
 from .. import conventions as cv
@@ -297,10 +297,14 @@ class _Layout:
             check_range(path, f"{name} byte position", pos, 1, TRACE_HEADER_BYTES - 3)
         self.dtype = _trace_dtype(self.endian, self.sample_type, self.n_samples, iline, xline)
         self.traces = memmap_block(path, self.dtype, self.data_start, (self.n_traces,), field="traces")
+        self.header_names = tuple(n for n in self.dtype.names if n != "samples_block")
+        self._headers = None
 
     def header(self, name: str) -> np.ndarray:
         """One trace header field for every trace, native int64."""
-        return np.asarray(self.traces[name]).astype(np.int64)
+        if self._headers is None:  # one pass over the file gathers every field roadbed reads
+            self._headers = repack_fields(self.traces[list(self.header_names)])
+        return self._headers[name].astype(np.int64)
 
     def samples(self) -> np.ndarray:
         """(n_traces, n_samples) view of the mapped samples (raw type and byte order)."""
@@ -377,17 +381,17 @@ def _positions(lay: _Layout, keys: dict) -> dict:
         if not (np.any(rx) or np.any(ry)):
             return {}
     x, y = _scaled(rx, scalar), _scaled(ry, scalar)
-    units = lay.header("coord_units")
-    unit = int(units[0]) if np.all(units == units[0]) else -1
+    codes = set(np.unique(lay.header("coord_units")).tolist())
+    unit = next(iter(codes)) if len(codes) == 1 else -1
     if unit in (2, 3, 4):
         if unit == 2:
             x, y = x / 3600.0, y / 3600.0
         elif unit == 4:
             x, y = _dms_to_degrees(x), _dms_to_degrees(y)
         return {cv.LON: x, cv.LAT: y}
-    if unit not in (0, 1):
-        log.warning("%s: coordinate units code %s not understood; reading positions as lengths", lay.path,
-                    sorted(set(units.tolist()))[:4])
+    if not codes <= {0, 1}:  # 0 (unset) and 1 both mean lengths
+        log.warning("%s: coordinate units codes %s not understood; reading positions as lengths", lay.path,
+                    sorted(codes)[:4])
     if lay.binary["measurement_system"] == 2:
         x, y = x * _FEET_M, y * _FEET_M
     return {cv.X: x, cv.Y: y}
