@@ -21,24 +21,28 @@ import math
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from . import __version__
 from . import conventions as cv
 from .errors import FormatError
-from .survey import SurveyLine, expand_inputs
+from .survey import MANIFEST_SUFFIX, LineEntry, SurveyLine, expand_inputs, open_survey
 
 __all__ = [
     "INFO_KEYS",
     "INPUTS",
+    "VELOCITY_KEYS",
     "arg",
     "build_parser",
     "describe",
     "iter_inputs",
     "main",
+    "process",
     "report_error",
     "subcommand",
+    "velocity_report",
 ]
 
 logger = logging.getLogger(__name__)
@@ -267,4 +271,188 @@ def _demo(args: argparse.Namespace) -> int:
           f"{summary['truth']} ground-truth hazards")
     for path in summary["outputs"]:
         print(f"  wrote {path}")
+    return 0
+
+
+# --- process -----------------------------------------------------------------------------
+
+#: output suffixes of ``roadbed process`` and the formats they select
+PROCESS_SUFFIXES = (".nc", ".zarr")
+
+
+def process(
+    source,
+    out,
+    *,
+    recipe=None,
+    per_line: bool = False,
+    along_step_m: float | None = None,
+    across_step_m: float | None = None,
+    method: str = "bin",
+    max_gap_m: float | None = None,
+) -> list[Path]:
+    """What ``roadbed process`` does: apply a recipe, grid a survey, save.
+
+    A radargram file is processed and saved to ``out``. A survey manifest
+    (``.toml``) has every line positioned (:func:`roadbed.open_survey`) and
+    processed; the lines are then gridded into one volume saved to ``out``
+    (:func:`roadbed.gpr.grid.grid_survey`; cell sizes default to the
+    survey's sampling, :func:`roadbed.gpr.grid.default_steps`), or with
+    ``per_line`` each line is saved beside ``out`` as ``OUT_<line file
+    stem>.nc|.zarr``. The recipe is validated before any file is read.
+
+    Parameters
+    ----------
+    source : str or os.PathLike
+        A radargram file or a survey manifest.
+    out : str or os.PathLike
+        ``.nc`` (netCDF) or ``.zarr``.
+    recipe : path, str, dict or Recipe, optional
+        Default :func:`roadbed.gpr.recipe.default_recipe`.
+    per_line, along_step_m, across_step_m, method, max_gap_m
+        See above and :func:`roadbed.gpr.grid.grid_survey`.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
+    """
+    from .gpr.grid import default_steps, grid_survey
+    from .gpr.recipe import apply_recipe, default_recipe, load_recipe, validate_recipe
+    from .io import write
+
+    source, out = Path(source), Path(out)
+    if out.suffix.lower() not in PROCESS_SUFFIXES:
+        raise FormatError(out, "extension", f"one of {PROCESS_SUFFIXES} for the output", got=out.suffix)
+    recipe = validate_recipe(default_recipe() if recipe is None else load_recipe(recipe))
+    if source.suffix.lower() != MANIFEST_SUFFIX:
+        line = SurveyLine(LineEntry(index=0, path=source))
+        return [write(apply_recipe(line.data, recipe), out)]
+    survey = open_survey(source)
+    processed = []
+    for line in survey.lines:
+        logger.info("processing %s with recipe %r", line.path, recipe.name)
+        processed.append(apply_recipe(line.profile, recipe))
+    if per_line:
+        return [write(da, out.with_name(f"{out.stem}_{line.path.stem}{out.suffix}"))
+                for line, da in zip(survey.lines, processed, strict=True)]
+    if along_step_m is None or across_step_m is None:
+        along_default, across_default = default_steps(processed)
+        along_step_m = along_default if along_step_m is None else along_step_m
+        across_step_m = across_default if across_step_m is None else across_step_m
+    volume = grid_survey(processed, along_step_m=along_step_m, across_step_m=across_step_m, method=method,
+                         max_gap_m=max_gap_m)
+    return [write(volume, out)]
+
+
+@subcommand(
+    "process",
+    help="process a radargram or a survey with a recipe; a survey's lines are gridded into one volume",
+    arguments=[
+        arg("input", metavar="INPUT_OR_MANIFEST", help="a radargram file or a survey manifest (.toml)"),
+        arg("--recipe", default=None, help="recipe TOML file (default: the urban default recipe)"),
+        arg("--out", required=True, help="output: OUT.nc (netCDF) or OUT.zarr"),
+        arg("--per-line", action="store_true",
+            help="with a manifest: save each processed line as OUT_<file stem>.nc|.zarr instead of one volume"),
+        arg("--along-step", type=float, default=None, metavar="M",
+            help="cell size along, m (default: the median trace spacing)"),
+        arg("--across-step", type=float, default=None, metavar="M",
+            help="cell size across, m (default: the channel spacing)"),
+        arg("--method", choices=("bin", "idw", "linear"), default="bin", help="gridding method (default: bin)"),
+        arg("--max-gap", type=float, default=None, metavar="M",
+            help="idw/linear: cells farther than this from every trace stay empty (default: 2 cells)"),
+    ],
+)
+def _process(args: argparse.Namespace) -> int:
+    try:
+        written = process(args.input, args.out, recipe=args.recipe, per_line=args.per_line,
+                          along_step_m=args.along_step, across_step_m=args.across_step, method=args.method,
+                          max_gap_m=args.max_gap)
+    except (FormatError, OSError, ValueError) as exc:
+        report_error("process", exc, args.input)
+        return 1
+    for path in written:
+        print(f"wrote {path}")
+    return 0
+
+
+# --- velocity ----------------------------------------------------------------------------
+
+#: the keys of the object printed by ``roadbed velocity --json``
+VELOCITY_KEYS = ("velocity_m_per_ns", "uncertainty_m_per_ns", "relative_permittivity")
+
+
+def _time_zero_at_surface(da) -> bool:
+    """True where the file says its twt = 0 is the ground surface (``time_zero_ns`` all 0)."""
+    value = da.attrs.get(cv.ATTR_TIME_ZERO)
+    if value is None:
+        return False
+    try:
+        values = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    return values.size > 0 and bool(np.all(values == 0.0))
+
+
+def velocity_report(da) -> dict:
+    """The ground velocity of a radargram, as ``roadbed velocity`` prints it (keys :data:`VELOCITY_KEYS`).
+
+    Where the radargram's time zero is not at the ground surface
+    (``attrs['time_zero_ns']`` absent or not 0), it is first found in the data
+    with :func:`roadbed.gpr.timezero.align_time_zero`. The velocity comes from
+    :func:`roadbed.gpr.velocity.estimate_velocity`; the relative permittivity
+    from its result, else ``(c / v)²``; the uncertainty is None where the
+    estimate gives none or cannot bound it (infinite).
+    """
+    from .gpr.recipe import DEFAULT_STEPS, measurement_value
+    from .gpr.velocity import estimate_velocity
+
+    if not _time_zero_at_surface(da):
+        from .gpr.timezero import align_time_zero
+
+        da = align_time_zero(da)
+    result = estimate_velocity(da)
+    provides = DEFAULT_STEPS["estimate_velocity"][1]
+    values = {}
+    for key in VELOCITY_KEYS:
+        try:
+            values[key] = measurement_value(result, key, provides=provides)
+        except KeyError:
+            values[key] = None
+    v = values["velocity_m_per_ns"]
+    if not isinstance(v, float) or not (math.isfinite(v) and v > 0):
+        raise ValueError(f"the velocity estimate is not a positive number: {v!r}")
+    if values["relative_permittivity"] is None:
+        values["relative_permittivity"] = (cv.C_M_PER_NS / v) ** 2
+    dv = values["uncertainty_m_per_ns"]
+    if not (isinstance(dv, float) and math.isfinite(dv)):
+        values["uncertainty_m_per_ns"] = None  # the method could not bound it (JSON has no infinity)
+    return values
+
+
+@subcommand(
+    "velocity",
+    help="estimate the ground velocity (m/ns) and relative permittivity from a radargram's diffractions",
+    arguments=[
+        arg("path", metavar="PATH", help="a radargram file"),
+        arg("--json", action="store_true", help="print a JSON object"),
+    ],
+)
+def _velocity(args: argparse.Namespace) -> int:
+    line = SurveyLine(LineEntry(index=0, path=Path(args.path)))
+    try:
+        report = velocity_report(line.data)
+    except ImportError as exc:
+        print(f"roadbed velocity: velocity estimation is not available: {exc}", file=sys.stderr)
+        return 1
+    except (FormatError, OSError, ValueError) as exc:
+        report_error("velocity", exc, args.path)
+        return 1
+    if args.json:
+        print(json.dumps(report))
+    else:
+        dv = report["uncertainty_m_per_ns"]
+        spread = f" ± {dv:.4f}" if dv is not None else ""
+        print(f"{args.path}: velocity {report['velocity_m_per_ns']:.4f}{spread} m/ns, "
+              f"relative permittivity {report['relative_permittivity']:.2f}")
     return 0
