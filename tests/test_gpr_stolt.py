@@ -232,3 +232,18 @@ def test_migration_rejects_what_it_cannot_do():
     no_distance.attrs[cv.ATTR_TRACE_SPACING] = 0.02
     np.testing.assert_allclose(stolt_migrate(no_distance, velocity_m_per_ns=V).values,
                                stolt_migrate(da, velocity_m_per_ns=V).values)  # fmt: skip
+
+
+def test_3d_spacing_comes_from_the_survey_frame_where_the_file_has_no_offsets():
+    """A DZT stores no channel offsets; a positioned profile's ``across`` (and ``along``) give the grid."""
+    rng = np.random.default_rng(3)
+    data = rng.standard_normal((4, 32, 64)).astype(np.float32)
+    twt = np.arange(64) * 0.2
+    with_offsets = roadbed.radargram(data, twt_ns=twt, distance_m=np.arange(32) * 0.05,
+                                     offset_m=np.arange(4) * 0.075)
+    positioned = roadbed.radargram(data, twt_ns=twt, distance_m=np.arange(32) * 0.05, offset_m=np.zeros(4))
+    positioned = positioned.assign_coords(across=(cv.CHANNEL, 0.3 - np.arange(4) * 0.075),
+                                          along=(cv.TRACE, 2.0 + np.arange(32) * 0.05))
+    expected = stolt_migrate(with_offsets, velocity_m_per_ns=0.1, mode="3d")
+    got = stolt_migrate(positioned, velocity_m_per_ns=0.1, mode="3d")
+    np.testing.assert_allclose(got.values, expected.values, rtol=1e-5, atol=1e-6)

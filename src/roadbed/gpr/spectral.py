@@ -64,9 +64,14 @@ def time_axis(da: xr.DataArray) -> tuple[float, float]:
 
 
 def trace_spacing(da: xr.DataArray) -> float:
-    """Regular trace spacing along the track, m (from ``distance``, else the ``trace_spacing_m`` attribute)."""
-    if cv.DISTANCE in da.coords and da.sizes[cv.TRACE] > 1:
-        return abs(_regular_step(da[cv.DISTANCE].values, cv.DISTANCE))
+    """Regular trace spacing along the track, m.
+
+    From the survey's ``along`` coordinate where the profile was positioned,
+    else ``distance``, else the ``trace_spacing_m`` attribute.
+    """
+    for name in (cv.ALONG, cv.DISTANCE):
+        if name in da.coords and da[name].dims == (cv.TRACE,) and da.sizes[cv.TRACE] > 1:
+            return abs(_regular_step(da[name].values, name))
     spacing = da.attrs.get(cv.ATTR_TRACE_SPACING)
     if spacing is None or not float(spacing) > 0:
         raise ValueError(f"need a {cv.DISTANCE!r} coordinate or a positive {cv.ATTR_TRACE_SPACING!r} attribute")
@@ -74,10 +79,16 @@ def trace_spacing(da: xr.DataArray) -> float:
 
 
 def channel_spacing(da: xr.DataArray) -> float:
-    """Regular across-track channel spacing, m (from ``offset``)."""
-    if cv.OFFSET not in da.coords:
-        raise ValueError(f"3-D processing needs the {cv.OFFSET!r} coordinate on {cv.CHANNEL!r}")
-    return abs(_regular_step(da[cv.OFFSET].values, cv.OFFSET))
+    """Regular across-track channel spacing, m.
+
+    From the survey's ``across`` coordinate on ``channel`` where the profile
+    was positioned (files such as DZT cannot store channel offsets), else
+    the file's ``offset``.
+    """
+    for name in (cv.ACROSS, cv.OFFSET):
+        if name in da.coords and da[name].dims == (cv.CHANNEL,):
+            return abs(_regular_step(da[name].values, name))
+    raise ValueError(f"3-D processing needs the {cv.ACROSS!r} or {cv.OFFSET!r} coordinate on {cv.CHANNEL!r}")
 
 
 def padded_length(n: int, fraction: float) -> int:
