@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from benchmarks import bench_gpr, bench_grid, bench_io, bench_synth
+from benchmarks import bench_gpr, bench_grid, bench_io, bench_pavement, bench_synth
 
-SUITES = (bench_io, bench_synth, bench_gpr, bench_grid)
+SUITES = (bench_io, bench_synth, bench_gpr, bench_grid, bench_pavement)
 
 
 def main(argv=None) -> int:

@@ -456,3 +456,7 @@ def _velocity(args: argparse.Namespace) -> int:
         print(f"{args.path}: velocity {report['velocity_m_per_ns']:.4f}{spread} m/ns, "
               f"relative permittivity {report['relative_permittivity']:.2f}")
     return 0
+
+
+# subcommands defined in their own modules register themselves on import
+from . import cli_pavement  # noqa: E402,F401

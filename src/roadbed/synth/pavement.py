@@ -38,6 +38,7 @@ from scipy import ndimage
 from .. import conventions as cv
 from ..hazards import Hazard
 from ..model import append_history, coord_attrs
+from ..pavement.texture import MPD_BASELINE_MM, mean_profile_depth
 from . import _kernels, _reference
 
 __all__ = [
@@ -58,8 +59,6 @@ SOURCE = "roadbed.synth"
 #: crack patterns (AASHTO R85 words)
 CRACK_TYPES = ("longitudinal", "transverse", "alligator", "block")
 ENGINES = ("numba", "numpy")
-#: ISO 13473-1 baseline, mm
-MPD_BASELINE_MM = 100.0
 
 
 def _positive(name: str, value: float) -> None:
@@ -346,46 +345,6 @@ def rasterise(
 
 
 # --- texture ------------------------------------------------------------------------------
-def mean_profile_depth(profile_mm, *, spacing_mm: float, baseline_mm: float = MPD_BASELINE_MM) -> float:
-    """Mean profile depth (ISO 13473-1) of one or many profiles, mm.
-
-    Each profile is cut into baselines of ``baseline_mm`` (a short tail is
-    dropped); each baseline's least-squares slope and mean are removed, and
-    its profile depth is the mean of the peaks of its two halves. MPD is the
-    average over all baselines of all profiles.
-
-    Parameters
-    ----------
-    profile_mm : array_like, shape (..., n_points)
-        Profile heights, mm, sampled every ``spacing_mm`` along the last axis.
-    spacing_mm : float
-        Sample spacing, mm.
-    baseline_mm : float
-        Baseline length, mm (100 in the standard).
-
-    Returns
-    -------
-    float
-        MPD, mm.
-    """
-    _positive("spacing_mm", spacing_mm)
-    z = np.asarray(profile_mm, dtype=np.float64)
-    n = int(round(baseline_mm / spacing_mm))
-    if n < 4 or z.ndim == 0 or z.shape[-1] < n:
-        raise ValueError(
-            f"profiles of {z.shape[-1] if z.ndim else 0} points at {spacing_mm} mm are shorter than "
-            f"one {baseline_mm} mm baseline of at least 4 points"
-        )
-    n_base = z.shape[-1] // n
-    segments = z[..., : n_base * n].reshape(-1, n)
-    x = np.arange(n) - (n - 1) / 2.0
-    slope = segments @ x / (x @ x)
-    level = segments - segments.mean(axis=-1, keepdims=True) - slope[:, None] * x
-    half = n // 2
-    peaks = 0.5 * (level[:, :half].max(axis=-1) + level[:, n - half :].max(axis=-1))
-    return float(peaks.mean())
-
-
 def _texture(g, shape, *, mpd_mm: float, scale_mm: float, spacing_mm: tuple[float, float]) -> np.ndarray:
     """Isotropic Gaussian random texture (mm) whose along-track MPD is ``mpd_mm``.
 
