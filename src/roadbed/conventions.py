@@ -106,6 +106,13 @@ ATTR_HISTORY = "history"
 #: prefix of attributes that copy the instrument's raw header fields verbatim
 RAW_HEADER_PREFIX = "raw_"
 
+# --- pavement scans ---------------------------------------------------------------
+#: dimension of a point cloud
+POINT = "point"
+#: scan attributes: the grid spacing, mm (absent where unknown, as for photographs)
+ATTR_ALONG_SPACING = "along_spacing_mm"
+ATTR_ACROSS_SPACING = "across_spacing_mm"
+
 # --- data variable names ---------------------------------------------------------
 AMPLITUDE = "amplitude"
 INTENSITY = "intensity"

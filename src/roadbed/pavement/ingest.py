@@ -45,6 +45,7 @@ import numpy as np
 import xarray as xr
 
 from .. import conventions as cv
+from ..conventions import ATTR_ACROSS_SPACING, ATTR_ALONG_SPACING, POINT
 from ..errors import FormatError
 from ..io._binary import check_range, file_size, unpack_at
 from ..model import append_history, coord_attrs
@@ -69,11 +70,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: dimension of a point cloud
-POINT = "point"
-#: scan attributes: the grid spacing, mm (absent where unknown, as for photographs)
-ATTR_ALONG_SPACING = "along_spacing_mm"
-ATTR_ACROSS_SPACING = "across_spacing_mm"
 #: the keys a range-image side-car may hold
 SIDECAR_KEYS = ("pixel_size_mm", "elevation_mm_per_count", "elevation_offset_mm", "intensity", "nodata_count",
                 "along_start_m", "across_start_m")  # fmt: skip
