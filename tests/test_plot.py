@@ -223,3 +223,15 @@ def test_survey_map_in_map_coordinates(tmp_path):
     saves_png(ax, tmp_path / "map_xy.png")
     with pytest.raises(ValueError, match="frame"):
         plot_survey_map(survey, frame="plan")
+
+
+def test_bscan_of_a_depth_section_puts_depth_downwards():
+    da = roadbed.radargram(np.arange(12.0).reshape(3, 4), twt_ns=np.arange(4.0), distance_m=[0.0, 0.1, 0.2])
+    section = da.rename({cv.TWT: cv.DEPTH}).assign_coords({cv.DEPTH: (cv.DEPTH, [0.0, 0.05, 0.1, 0.15],
+                                                                     {"units": "m", "long_name": "depth"})})
+    ax = plot_bscan(section)
+    assert ax.get_ylim() == pytest.approx((0.175, -0.025))
+    assert ax.get_ylabel() == "depth (m)"
+    with pytest.raises(ValueError, match="in depth already"):
+        plot_bscan(section, depth_velocity_m_per_ns=0.1)
+    plt.close("all")

@@ -116,8 +116,14 @@ def test_air_cavity_shows_reversed_polarity_over_its_outline(survey, truth):
         assert top_sign == -surface_sign
 
 
-def test_demo_writes_its_outputs(tmp_path, survey):
-    summary = run_demo(tmp_path)
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
+    return out, run_demo(out)
+
+
+def test_demo_writes_its_outputs(demo, survey):
+    tmp_path, summary = demo
     assert summary["survey"] == SAMPLE["name"]
     assert len(summary["lines"]) == 2
     for path in summary["outputs"]:
@@ -128,3 +134,16 @@ def test_demo_writes_its_outputs(tmp_path, survey):
         assert roadbed.history(saved)[-1].split(": ", 1)[1].startswith("position")
         assert line["along_m"] == pytest.approx([0.0, 10.0])
     assert json.loads((tmp_path / "summary.json").read_text()) == summary
+    volume = roadbed.read(summary["processing"]["volume"])
+    assert volume.dims == (cv.ALONG, cv.ACROSS, cv.DEPTH)
+    assert float(volume[cv.ALONG].min()) == pytest.approx(0.0) and float(volume[cv.ALONG].max()) == pytest.approx(10.0)
+
+
+def test_demo_measures_the_pothole_of_the_laser_scan(demo, truth):
+    pytest.importorskip("laspy")
+    _, summary = demo
+    pothole = next(h for h in truth if h.kind == "pothole")
+    (found,) = summary["pavement"]["potholes"]
+    assert found["max_depth_mm"] == pytest.approx(pothole.attributes["max_depth_mm"], abs=2.0)
+    assert found["area_m2"] == pytest.approx(pothole.attributes["area_m2"], rel=0.10)
+    assert (found["along_m"], found["across_m"]) == pytest.approx((pothole.along_m, pothole.across_m), abs=0.02)

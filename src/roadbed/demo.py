@@ -3,7 +3,10 @@
 Reads the survey manifest, positions every line in the road-local frame and
 on the map, plots a B-scan per line, a depth slice through all lines with
 the ground truth drawn over it and the survey map, and saves every
-positioned profile as netCDF. It grows with every later capability.
+positioned profile as netCDF. Then processes every line with the default
+recipe (to depth), grids the survey into one volume and plots processed
+B-scans and a depth slice of the volume; and measures the laser scan of the
+surface (ruts, potholes, texture). It grows with every later capability.
 """
 
 from __future__ import annotations
@@ -142,7 +145,87 @@ def run_demo(out_dir, *, manifest=None, slice_depth_m: float = 0.45) -> dict:
     plt.close(fig)
     outputs.append(str(out / "survey_map.png"))
 
+    processed = _process(survey, profiles, truth, out, outputs, slice_depth_m=slice_depth_m)
+    surface = _pavement(manifest, truth, out, outputs)
+
     summary = {"manifest": str(manifest), "survey": survey.name, "crs": survey.crs,
-               "extent_m": list(survey.extent()), "lines": lines, "truth": len(truth), "outputs": outputs}
+               "extent_m": list(survey.extent()), "lines": lines, "truth": len(truth),
+               "processing": processed, "pavement": surface, "outputs": outputs}
     (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
     return summary
+
+
+def _process(survey, profiles, truth, out: Path, outputs: list, *, slice_depth_m: float) -> dict:
+    """Default recipe on every line, processed B-scans, one gridded volume and its depth slice."""
+    import matplotlib.pyplot as plt
+
+    from .gpr import apply_recipe, default_recipe, grid_survey
+    from .plot import plot_bscan, plot_depth_slice
+
+    recipe = default_recipe()
+    processed = [apply_recipe(profile, recipe) for profile in profiles]
+    fig, axes = plt.subplots(len(processed), 1, figsize=(10, 3.2 * len(processed)), squeeze=False)
+    for ax, line, section in zip(axes[:, 0], survey.lines, processed, strict=True):
+        middle = section.isel({cv.CHANNEL: section.sizes[cv.CHANNEL] // 2}) if cv.CHANNEL in section.dims else section
+        plot_bscan(middle, ax=ax)
+        ax.set_title(f"{line.path.name}, recipe {recipe.name!r}: across = {float(middle[cv.ACROSS].mean()):+.3f} m")
+    fig.tight_layout()
+    fig.savefig(out / "processed_bscans.png", dpi=110)
+    plt.close(fig)
+    outputs.append(str(out / "processed_bscans.png"))
+
+    along_step = float(np.median(np.diff(profiles[0][cv.ALONG].values)))
+    spacing = float(np.median(np.abs(np.diff(profiles[0][cv.ACROSS].values)))) if cv.CHANNEL in profiles[0].dims \
+        else along_step
+    volume = grid_survey(processed, along_step_m=along_step, across_step_m=spacing)
+    volume_path = write(volume, out / "volume.nc")
+    outputs.append(str(volume_path))
+    fig, ax = plt.subplots(figsize=(10, 3.5))
+    plot_depth_slice(volume, depth_m=slice_depth_m, ax=ax)
+    _draw_truth(ax, truth, surface=False)
+    ax.set_title(f"processed volume at {slice_depth_m:.2f} m depth (truth: pipes orange, cavities red)")
+    fig.tight_layout()
+    fig.savefig(out / "processed_depth_slice.png", dpi=110)
+    plt.close(fig)
+    outputs.append(str(out / "processed_depth_slice.png"))
+    return {"recipe": recipe.name, "volume": str(volume_path), "volume_dims": list(volume.dims),
+            "volume_shape": list(volume.shape)}
+
+
+def _pavement(manifest: Path, truth: list[Hazard], out: Path, outputs: list) -> dict | None:
+    """Measure the survey's laser scan (``pavement.las`` beside the manifest), where there is one."""
+    scan_path = manifest.with_name("pavement.las")
+    if not scan_path.is_file():
+        return None
+    try:
+        import laspy  # noqa: F401
+    except ImportError:
+        logger.warning("laspy is not installed (extra 'las'): the laser scan %s is skipped", scan_path)
+        return None
+    import matplotlib.pyplot as plt
+
+    from .pavement import measure_pavement, read_scan
+    from .synth.sample import SAMPLE
+
+    # the sample scan is in map coordinates; its road frame is the sample survey's
+    scan = read_scan(scan_path, resolution_mm=10.0, origin_xy_m=SAMPLE["origin_xy_m"],
+                     heading_deg=SAMPLE["heading_deg"])
+    report = measure_pavement(scan, input=str(scan_path))
+    fig, ax = plt.subplots(figsize=(10, 3.5))
+    elevation = scan[cv.ELEVATION]
+    image = ax.pcolormesh(scan[cv.ALONG].values, scan[cv.ACROSS].values, elevation.values.T, shading="nearest",
+                          cmap="terrain")
+    fig.colorbar(image, ax=ax, label="elevation (mm)")
+    _draw_truth(ax, truth, surface=True)
+    for pothole in report["potholes"]:
+        ax.annotate(f"pothole {pothole['max_depth_mm']:.0f} mm ({pothole['severity']})",
+                    (pothole["along_m"], pothole["across_m"]), color="k", fontsize=8)
+    ax.set_xlabel("along-track position (m)")
+    ax.set_ylabel("across-track position (m)")
+    ax.set_title(f"laser scan: MPD {report['mpd_mm']:.2f} mm, {len(report['potholes'])} pothole(s)")
+    fig.tight_layout()
+    fig.savefig(out / "pavement.png", dpi=110)
+    plt.close(fig)
+    (out / "pavement.json").write_text(json.dumps(report, indent=1) + "\n")
+    outputs.extend([str(out / "pavement.png"), str(out / "pavement.json")])
+    return report

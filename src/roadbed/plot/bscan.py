@@ -124,7 +124,8 @@ def plot_bscan(
     Parameters
     ----------
     da : xarray.DataArray
-        dims ``("trace", "twt")``; ``twt`` in ns. The horizontal axis is the
+        dims ``("trace", "twt")`` (``twt`` in ns) or ``("trace", "depth")``
+        (``depth`` in m, after depth conversion). The horizontal axis is the
         ``along`` coordinate (m) of a survey profile, else ``distance`` (m),
         else the trace index.
     ax : matplotlib.axes.Axes, optional
@@ -140,12 +141,16 @@ def plot_bscan(
     Returns
     -------
     matplotlib.axes.Axes
-        Time increases downwards; the axis limits are the outer cell edges.
+        Time (or depth) increases downwards; the axis limits are the outer cell edges.
     """
-    if da.dims != (cv.TRACE, cv.TWT):
+    if da.dims not in ((cv.TRACE, cv.TWT), (cv.TRACE, cv.DEPTH)):
         raise ValueError(
-            f"plot_bscan needs dims ('trace', 'twt'), got {da.dims}; select one channel of an array first"
+            f"plot_bscan needs dims ('trace', 'twt') or ('trace', 'depth'), got {da.dims}; "
+            "select one channel of an array first"
         )
+    vertical = da.dims[1]
+    if vertical == cv.DEPTH and depth_velocity_m_per_ns is not None:
+        raise ValueError("depth_velocity_m_per_ns adds a depth axis to a time section; this one is in depth already")
     if not 0 < clip_percentile <= 100:
         raise ValueError(f"clip_percentile must be in (0, 100], got {clip_percentile}")
     ax = new_axes(ax)
@@ -153,12 +158,12 @@ def plot_bscan(
     limit = clip_limit(values, clip_percentile)
     name = _horizontal(da)
     x = np.asarray(da.coords[name].values, float) if name else np.arange(da.sizes[cv.TRACE], dtype=float)
-    twt = np.asarray(da.coords[cv.TWT].values, float)
-    draw_image(ax, values.T, x, twt, cmap=cmap, vmin=-limit, vmax=limit)
+    down = np.asarray(da.coords[vertical].values, float)
+    draw_image(ax, values.T, x, down, cmap=cmap, vmin=-limit, vmax=limit)
     lo, hi = ax.get_ylim()
-    ax.set_ylim(max(lo, hi), min(lo, hi))  # time downwards
+    ax.set_ylim(max(lo, hi), min(lo, hi))  # time (or depth) downwards
     ax.set_xlabel(axis_label(da, name) if name else "trace")
-    ax.set_ylabel(axis_label(da, cv.TWT))
+    ax.set_ylabel(axis_label(da, vertical))
     source = da.attrs.get(cv.ATTR_SOURCE)
     if source:
         ax.set_title(str(source).replace("\\", "/").rsplit("/", 1)[-1])
