@@ -19,7 +19,14 @@ from .recipe import apply_recipe, default_recipe, load_recipe, reproduce
 from .spectral import bandpass, envelope, fk_filter, instantaneous_phase
 from .stolt import stolt_migrate
 from .timezero import align_time_zero, pick_first_break, shift_time_zero
-from .velocity import VelocityEstimate, cmp_velocity, estimate_velocity, fit_hyperbola, warr_semblance
+from .velocity import (
+    VelocityEstimate,
+    cmp_velocity,
+    diffraction_twt,
+    estimate_velocity,
+    fit_hyperbola,
+    warr_semblance,
+)
 
 __all__ = [
     "VelocityEstimate",
@@ -32,6 +39,7 @@ __all__ = [
     "default_recipe",
     "depth_slice",
     "dewow",
+    "diffraction_twt",
     "envelope",
     "estimate_velocity",
     "exp_gain",

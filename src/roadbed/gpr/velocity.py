@@ -41,6 +41,7 @@ __all__ = [
     "VelocityEstimate",
     "HyperbolaFit",
     "estimate_velocity",
+    "diffraction_twt",
     "focusing_measure",
     "fit_hyperbola",
     "pick_hyperbola",
@@ -119,6 +120,71 @@ class VelocityEstimate:
     def to_record(self) -> dict:
         """:meth:`to_dict` plus ``method`` and every entry of ``details``."""
         return {**self.to_dict(), "method": self.method, **dict(self.details)}
+
+
+# --- travel times with the antenna above the ground ------------------------------------------
+def _leg_time(r, depth, v, h):
+    """One-way time, ns, from an antenna ``h`` m above the surface to a point ``depth`` m below it and ``r`` m aside.
+
+    The ray refracts at the surface (Snell: ``sin θ_air / c = sin θ_ground / v``);
+    the point where it crosses is found by bisection (the misfit of Snell's
+    law is monotonic in it). All arguments broadcast; ``h = 0`` is the straight ray.
+    """
+    r, depth, v = np.broadcast_arrays(np.abs(np.asarray(r, np.float64)), np.asarray(depth, np.float64),
+                                      np.asarray(v, np.float64))  # fmt: skip
+    c = cv.C_M_PER_NS
+    if h <= 0:
+        return np.hypot(r, depth) / v
+    lo, hi = np.zeros_like(r), r.copy()
+    for _ in range(60):  # 2⁻⁶⁰ of the offset: far below a sample
+        a = 0.5 * (lo + hi)
+        misfit = a / (c * np.hypot(a, h)) - (r - a) / (v * np.maximum(np.hypot(r - a, depth), 1e-300))
+        lo, hi = np.where(misfit < 0, a, lo), np.where(misfit < 0, hi, a)
+    a = 0.5 * (lo + hi)
+    return np.hypot(a, h) / c + np.hypot(r - a, depth) / v
+
+
+def diffraction_twt(
+    dx_m, depth_m, velocity_m_per_ns, *, radius_m=0.0, antenna_height_m: float = 0.0,
+    antenna_separation_m: float = 0.0,
+):  # fmt: skip
+    """Two-way time of a diffraction after time zero (the surface reflection), ns.
+
+    ``t = T(x − s/2) + T(x + s/2) − sqrt(s² + 4h²)/c`` with ``T`` the one-way
+    time of a ray from an antenna ``h`` above the ground, refracted at the
+    surface, to the centre of a pipe of radius ``R`` at ``depth + R`` in a
+    ground of velocity ``v``, less ``R / v``; ``s`` the transmitter–receiver
+    separation. The last term is the surface reflection's own path, i.e. time
+    zero. With ``h = s = 0`` this is ``(2/v)·(sqrt(x² + (z + R)²) − R)``.
+
+    Parameters
+    ----------
+    dx_m : array_like
+        Horizontal distance of the antenna midpoint from the diffractor, m.
+    depth_m : array_like
+        Depth of the diffractor's top below the ground surface, m.
+    velocity_m_per_ns : array_like
+        Ground velocity, m/ns.
+    radius_m : array_like
+        Pipe radius, m (0: a point).
+    antenna_height_m : float
+        Height of the antennas above the ground, m.
+    antenna_separation_m : float
+        Transmitter–receiver separation along the line, m.
+
+    Returns
+    -------
+    ndarray, the broadcast shape of the array arguments
+    """
+    h, s = float(antenna_height_m), float(antenna_separation_m)
+    if not (h >= 0 and s >= 0):
+        raise ValueError(f"antenna_height_m and antenna_separation_m must be ≥ 0, got {h!r} and {s!r}")
+    dx = np.asarray(dx_m, np.float64)
+    v = np.asarray(velocity_m_per_ns, np.float64)
+    radius = np.asarray(radius_m, np.float64)
+    centre = np.asarray(depth_m, np.float64) + radius
+    legs = _leg_time(dx - 0.5 * s, centre, v, h) + _leg_time(dx + 0.5 * s, centre, v, h)
+    return legs - 2.0 * radius / v - math.hypot(s, 2.0 * h) / cv.C_M_PER_NS
 
 
 # --- (a) focusing ------------------------------------------------------------------------
@@ -226,6 +292,8 @@ def estimate_velocity(
     time_zero_ns: float = 0.0,
     remove_background: bool = True,
     max_channels: int = 4,
+    antenna_height_m: float = 0.0,
+    antenna_separation_m: float = 0.0,
     engine: str = "numba",
 ) -> VelocityEstimate:
     """Velocity from the data alone: the one at which migration focuses diffractions best.
@@ -260,6 +328,14 @@ def estimate_velocity(
         velocity and would only dilute the measure).
     max_channels : int
         Channels of a 3-D survey used (evenly spread).
+    antenna_height_m, antenna_separation_m : float
+        Height of the antennas above the ground and their separation, m.
+        With either non-zero, the migration's diffraction times are those of
+        :func:`diffraction_twt` (rays refracted at the surface, bistatic
+        legs) instead of the hyperbola: an air gap of a few centimetres makes
+        the flanks of a shallow diffraction flatter than any single-velocity
+        hyperbola, and a hyperbola then focuses at too high a velocity.
+        ``time_zero_ns`` is the surface reflection.
     engine : {"numba", "numpy"}
         Kirchhoff kernel.
 
@@ -278,6 +354,11 @@ def estimate_velocity(
     if migrator not in ("kirchhoff", "stolt"):
         raise ValueError(f"migrator must be 'kirchhoff' or 'stolt', got {migrator!r}")
     focusing_measure(np.ones(1), measure=measure)  # validates the name early
+    antenna = (float(antenna_height_m), float(antenna_separation_m))
+    if not (antenna[0] >= 0 and antenna[1] >= 0):
+        raise ValueError(f"antenna_height_m and antenna_separation_m must be ≥ 0, got {antenna}")
+    if migrator == "stolt" and any(antenna):
+        raise ValueError("migrator='stolt' has no antenna height or separation: use 'kirchhoff'")
     lines, dt, tau0 = _prepared_lines(
         da, time_zero_ns=time_zero_ns, remove_background=remove_background, max_channels=max_channels
     )
@@ -296,7 +377,7 @@ def estimate_velocity(
         whole = np.zeros(trials.size)
         regional = np.zeros((trials.size, n_regions))
         for i, v in enumerate(trials):
-            image = _migrate_lines(lines, dt, tau0, dx, float(v), aperture_m, migrator, engine, da)
+            image = _migrate_lines(lines, dt, tau0, dx, float(v), aperture_m, migrator, engine, da, antenna)
             env = np.abs(scipy.signal.hilbert(image, axis=-1))
             whole[i] = focusing_measure(env[:, first:last], measure=measure)
             for r in range(n_regions):
@@ -353,7 +434,7 @@ def estimate_velocity(
     )
 
 
-def _migrate_lines(lines, dt, tau0, dx, v, aperture_m, migrator, engine, da) -> np.ndarray:
+def _migrate_lines(lines, dt, tau0, dx, v, aperture_m, migrator, engine, da, antenna=(0.0, 0.0)) -> np.ndarray:
     """Migrate each line (line, trace, sample) at velocity ``v``; returns the same shape."""
     if migrator == "stolt":
         from .stolt import stolt_migrate  # another module; imported only when asked for
@@ -383,8 +464,38 @@ def _migrate_lines(lines, dt, tau0, dx, v, aperture_m, migrator, engine, da) -> 
         max_angle_deg=60.0,
         max_frequency_hz=2.0 * float(f_c) if f_c else 0.5e9 / dt,
     )
+    if any(antenna):
+        return _refracted_migrate(lines, geometry, antenna)
     table = operator_table(geometry, lines.shape[-1], np.float64) if engine == "numba" else None
     return kirchhoff_migrate_array(lines, geometry, engine=engine, table=table)
+
+
+def _refracted_migrate(lines: np.ndarray, geometry: KirchhoffGeometry, antenna) -> np.ndarray:
+    """Kirchhoff migration (line, trace, sample) with :func:`diffraction_twt` times; the hyperbola's weights.
+
+    The operator table is the hyperbola's (weights, aperture, angle and
+    anti-aliasing limits), with every row's interpolation nodes moved to the
+    refracted, bistatic diffraction time.
+    """
+    n = lines.shape[-1]
+    adc, adx, k0, k1, idx, w0, w1 = operator_table(geometry, n, np.float64)
+    tau = geometry.twt0_ns + geometry.sample_interval_ns * np.arange(n) - geometry.time_zero_ns
+    v = geometry.velocity(n)
+    depth = 0.5 * v * np.maximum(tau, 0.0)
+    idx, w0, w1 = idx.copy(), w0.copy(), w1.copy()
+    for row in range(adx.size):
+        w = w0[row] + w1[row]
+        below = tau > 0
+        t = np.where(below, diffraction_twt(adx[row] * geometry.trace_spacing_m, depth, v,
+                                            antenna_height_m=antenna[0], antenna_separation_m=antenna[1]), tau)
+        s = (t + geometry.time_zero_ns - geometry.twt0_ns) / geometry.sample_interval_ns
+        inside = (s >= 0.0) & (s <= n - 1)
+        i, a0, a1 = _reference.split(np.where(inside, s, 0.0), np.where(inside, w, 0.0), n)
+        used = np.flatnonzero(a0 + a1)
+        idx[row], w0[row], w1[row] = i, a0, a1
+        k0[row], k1[row] = (used[0], used[-1] + 1) if used.size else (0, 0)
+    table = (adc, adx, k0, k1, idx, w0, w1)
+    return kirchhoff_migrate_array(lines, geometry, engine="numba", table=table)
 
 
 # --- (b) hyperbola fit ----------------------------------------------------------------------
@@ -431,18 +542,21 @@ class HyperbolaFit:
         return out
 
 
-def _hyperbola(p, x, t0):
+def _hyperbola(p, x, t0, antenna=(0.0, 0.0)):
     v, x0, z0, radius = p
+    if any(antenna):
+        return t0 + diffraction_twt(x - x0, z0, v, radius_m=radius, antenna_height_m=antenna[0],
+                                    antenna_separation_m=antenna[1])  # fmt: skip
     return t0 + (2.0 / v) * (np.sqrt((x - x0) ** 2 + (z0 + radius) ** 2) - radius)
 
 
-def _least_squares(x, t, t0, p0, fit_radius: bool):
+def _least_squares(x, t, t0, p0, fit_radius: bool, antenna=(0.0, 0.0)):
     if fit_radius:
-        fun = lambda p: _hyperbola(p, x, t0) - t  # noqa: E731
+        fun = lambda p: _hyperbola(p, x, t0, antenna) - t  # noqa: E731
         lower, upper = [1e-3, -np.inf, 1e-6, 0.0], [1.0, np.inf, np.inf, np.inf]
         start = np.array(p0, dtype=np.float64)
     else:
-        fun = lambda p: _hyperbola((*p, 0.0), x, t0) - t  # noqa: E731
+        fun = lambda p: _hyperbola((*p, 0.0), x, t0, antenna) - t  # noqa: E731
         lower, upper = [1e-3, -np.inf, 1e-6], [1.0, np.inf, np.inf]
         start = np.array(p0[:3], dtype=np.float64)
     start = np.clip(start, np.array(lower) + 1e-9, np.array(upper) - 1e-9)
@@ -461,6 +575,7 @@ def _covariance(result, n: int, twt_std_ns: float | None) -> np.ndarray:
 
 def fit_hyperbola(
     distance_m, twt_ns, *, time_zero_ns: float = 0.0, radius: str | bool = "auto", twt_std_ns: float | None = None,
+    antenna_height_m: float = 0.0, antenna_separation_m: float = 0.0,
 ) -> HyperbolaFit:  # fmt: skip
     """Fit a diffraction hyperbola to picked two-way times.
 
@@ -482,6 +597,11 @@ def fit_hyperbola(
         errors and positive, else refit with ``R = 0``.
     twt_std_ns : float, optional
         Known standard deviation of the picks, ns; default: estimated from the residuals.
+    antenna_height_m, antenna_separation_m : float
+        Height of the antennas above the ground and their separation, m;
+        with either non-zero the model is :func:`diffraction_twt` (rays
+        refracted at the surface, bistatic legs), ``time_zero_ns`` the
+        surface reflection, and ``apex_twt_ns`` the model's time at ``x0``.
 
     Returns
     -------
@@ -500,6 +620,9 @@ def fit_hyperbola(
         raise ValueError(f"need at least {n_params + 1} finite picks at different positions, got {x.size}")
     if twt_std_ns is not None and not twt_std_ns > 0:
         raise ValueError(f"twt_std_ns must be positive, got {twt_std_ns!r}")
+    antenna = (float(antenna_height_m), float(antenna_separation_m))
+    if not (antenna[0] >= 0 and antenna[1] >= 0):
+        raise ValueError(f"antenna_height_m and antenna_separation_m must be ≥ 0, got {antenna}")
     # start: apex at the earliest pick, velocity from t² linear in (x − x0)²
     i = int(np.argmin(t))
     x0, ta = x[i], max(t[i] - time_zero_ns, 1e-3)
@@ -510,12 +633,12 @@ def fit_hyperbola(
 
     result, cov, fit_r = None, None, False
     if radius in ("auto", True):
-        result = _least_squares(x, t, time_zero_ns, p0, True)
+        result = _least_squares(x, t, time_zero_ns, p0, True, antenna)
         cov = _covariance(result, x.size, twt_std_ns)
         r_hat, r_std = result.x[3], math.sqrt(max(cov[3, 3], 0.0))
         fit_r = radius is True or (r_hat > 0 and math.isfinite(r_std) and r_hat >= 3.0 * r_std)
     if not fit_r:
-        result = _least_squares(x, t, time_zero_ns, p0, False)
+        result = _least_squares(x, t, time_zero_ns, p0, False, antenna)
         cov = _covariance(result, x.size, twt_std_ns)
     std = np.sqrt(np.clip(np.diag(cov), 0.0, None))
     v, x0_hat, z0_hat = (float(p) for p in result.x[:3])
@@ -529,7 +652,8 @@ def fit_hyperbola(
         z0_std_m=float(std[2]),
         radius_m=float(result.x[3]) if fit_r else None,
         radius_std_m=float(std[3]) if fit_r else None,
-        apex_twt_ns=2.0 * z0_hat / v,
+        apex_twt_ns=float(_hyperbola((v, x0_hat, z0_hat, float(result.x[3]) if fit_r else 0.0), x0_hat, 0.0, antenna))
+        if any(antenna) else 2.0 * z0_hat / v,
         residual_rms_ns=float(np.sqrt(np.mean(residual**2))),
         n_points=int(x.size),
     )
