@@ -127,7 +127,7 @@ def _gprmax_small(path):
     rng = np.random.default_rng(5)
     with h5py.File(path, "w") as f:
         f.attrs.update({"gprMax": "4.0.0", "Title": "fuzz", "Iterations": iterations, "dt": 2e-12, "nrx": 1,
-                        "nsrc": 1, "srcsteps": (0.002, 0, 0), "rxsteps": (0.002, 0, 0), "ntraces": n_tr})
+                        "nsrc": 1, "dx_dy_dz": (0.002, 0.002, 0.002), "srcsteps": (1, 0, 0), "rxsteps": (1, 0, 0), "ntraces": n_tr})
         f.create_dataset("rxs/rx1/Ez", data=rng.normal(size=(iterations, n_tr)).astype(np.float32))
         src = np.column_stack([0.1 + np.arange(n_tr) * 0.002, np.full(n_tr, 0.2), np.zeros(n_tr)])
         f.create_dataset("trace_metadata/srcs/src1/Position", data=src)

@@ -21,7 +21,7 @@ REAL = "gprmax3_cylinder_bscan.out"
 
 
 def write_v4_merged(path: Path, fields: dict, dt: float, src_pos: np.ndarray, rx_pos: np.ndarray,
-                    srcsteps=(0.002, 0.0, 0.0), rxsteps=(0.002, 0.0, 0.0), dtype=np.float32) -> None:
+                    srcsteps=(1, 0, 0), rxsteps=(1, 0, 0), dtype=np.float32) -> None:
     """A gprMax 4 merged B-scan: root attrs, /rxs/rx1/<component> (iterations × traces), trace_metadata."""
     iterations, n_traces = next(iter(fields.values())).shape
     with h5py.File(path, "w") as f:
@@ -136,11 +136,12 @@ def test_steps_without_positions_give_relative_distance(tmp_path):
     ez = np.arange(40.0).reshape(10, 4)
     path = tmp_path / "old_merged.out"
     with h5py.File(path, "w") as f:
+        # gprMax stores the steps in cells: 2 cells of 4 mm
         f.attrs.update({"gprMax": "3.1.5", "Title": "t", "Iterations": 10, "dt": 1e-12, "nrx": 1,
-                        "srcsteps": (0.004, 0.0, 0.0), "rxsteps": (0.004, 0.0, 0.0)})
+                        "dx_dy_dz": (0.004, 0.004, 0.004), "srcsteps": (2, 0, 0), "rxsteps": (2, 0, 0)})
         f.create_dataset("rxs/rx1/Ez", data=ez)
     da = roadbed.read(path)
-    np.testing.assert_array_equal(da[cv.DISTANCE].values, np.arange(4) * 0.004)
+    np.testing.assert_allclose(da[cv.DISTANCE].values, np.arange(4) * 0.008, rtol=1e-12)
     assert da.attrs["position_reference"] == "first trace"
 
 
@@ -211,3 +212,15 @@ def test_sniffers_tell_gprmax_from_netcdf(tmp_path):
     renamed = tmp_path / "model.nc"  # content decides, not the extension
     renamed.write_bytes(out.read_bytes())
     assert roadbed.detect(renamed).name == "gprmax"
+
+
+def test_real_gprmax4_steps_are_cells_times_the_cell_size(tmp_path):
+    """A gprMax 4 B-scan read from its first-run positions and steps equals its per-trace metadata."""
+    scene = Path(__file__).resolve().parent.parent / "scenes" / "gprmax" / "s1_metal_pipe.out"
+    copy = tmp_path / scene.name
+    copy.write_bytes(scene.read_bytes())
+    with h5py.File(copy, "a") as f:
+        assert tuple(f.attrs["srcsteps"]) == (6, 0, 0)  # cells, as gprMax writes them
+        del f["trace_metadata"]
+    np.testing.assert_allclose(roadbed.read(copy)[cv.DISTANCE].values, roadbed.read(scene)[cv.DISTANCE].values,
+                               atol=1e-9)

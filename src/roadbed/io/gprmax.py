@@ -3,8 +3,9 @@
 Layout (gprMax 3 and 4)
 -----------------------
 Root attributes ``gprMax`` (version), ``Title``, ``Iterations``, ``dt``
-(time step, s), ``nrx`` and, from gprMax 3.1 on, ``srcsteps``/``rxsteps``
-(3-vectors, m, the move of sources/receivers between runs). Receiver ``n``
+(time step, s), ``nrx``, ``dx_dy_dz`` (cell size, m) and, from gprMax 3.1
+on, ``srcsteps``/``rxsteps`` (3-vectors in *cells*, the move of
+sources/receivers between runs; times ``dx_dy_dz`` gives metres). Receiver ``n``
 is the group ``/rxs/rxn`` with one dataset per field component (``Ex`` …
 ``Hz``, ``Ix`` …): shape ``(Iterations,)`` for a single run, ``(Iterations,
 n_traces)`` for a merged B-scan (``*_merged.out``).
@@ -193,9 +194,10 @@ def _positions(path: Path, f, rx: int, n_traces: int):
         rcv = _position_table(path, f, rx_meta, n_traces)
         return (src + rcv) / 2.0, "model origin"
     steps = None
-    if "srcsteps" in f.attrs and "rxsteps" in f.attrs:
-        steps = (_vector3(path, _attr(path, f, "srcsteps", "/"), "/ attribute 'srcsteps'")
-                 + _vector3(path, _attr(path, f, "rxsteps", "/"), "/ attribute 'rxsteps'")) / 2.0
+    if "srcsteps" in f.attrs and "rxsteps" in f.attrs and "dx_dy_dz" in f.attrs:
+        cell = _vector3(path, _attr(path, f, "dx_dy_dz", "/"), "/ attribute 'dx_dy_dz'")
+        steps = cell * (_vector3(path, _attr(path, f, "srcsteps", "/"), "/ attribute 'srcsteps'")
+                        + _vector3(path, _attr(path, f, "rxsteps", "/"), "/ attribute 'rxsteps'")) / 2.0
     index = np.arange(n_traces, dtype=np.float64)[:, None]
     src_grp, rx_grp = f.get("srcs/src1"), f.get(f"rxs/rx{rx}")
     if src_grp is not None and "Position" in src_grp.attrs and rx_grp is not None and "Position" in rx_grp.attrs:
@@ -208,7 +210,7 @@ def _positions(path: Path, f, rx: int, n_traces: int):
             return first + index * steps, "model origin"
     if steps is not None:
         return index * steps, "first trace"
-    return None, "the file stores neither trace positions nor source/receiver steps"
+    return None, "the file stores neither trace positions nor source/receiver steps with a cell size"
 
 
 def _samples(path: Path, dset, field: str):
