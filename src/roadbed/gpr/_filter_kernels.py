@@ -40,6 +40,10 @@ import numpy as np
 
 #: samples (columns) handled together by one task of the along-trace kernels
 BLOCK = 64
+#: taps of the sinc interpolator with a dedicated, unrolled loop (timezero.SINC_HALF_WIDTH = 8)
+SINC_TAPS_UNROLLED = 16
+#: parallel tasks the along-trace mean aims for (numba's threads share them out)
+MIN_TASKS = 8
 #: traces handled by one task of the along-time kernels (work buffers are allocated per task)
 TRACES_PER_TASK = 32
 
@@ -118,13 +122,36 @@ def _replace(buf, count, old, new):
 
 @numba.njit(cache=True, error_model="numpy")
 def _prefix_sum(row, c, square):
-    """``c[0] = 0``, ``c[i+1] = c[i] + row[i]`` (or ``row[i]²``), in float64."""
+    """``c[0] = 0``, ``c[i+1] = c[i] + row[i]`` (or ``row[i]²``), in float64.
+
+    Four samples at a time: their own partial sums are added to the running
+    total, so the chain of dependent additions is a quarter as long (the
+    rounding differs from a one-by-one sum only in the last float64 bits).
+    """
+    n = row.shape[0]
     c[0] = 0.0
     acc = 0.0
-    for i in range(row.shape[0]):
-        v = np.float64(row[i])
+    i = 0
+    while i + 4 <= n:
+        v0 = np.float64(row[i])
+        v1 = np.float64(row[i + 1])
+        v2 = np.float64(row[i + 2])
+        v3 = np.float64(row[i + 3])
+        if square:
+            v0, v1, v2, v3 = v0 * v0, v1 * v1, v2 * v2, v3 * v3
+        p2 = v0 + v1
+        p3 = p2 + v2
+        p4 = p3 + v3
+        c[i + 1] = acc + v0
+        c[i + 2] = acc + p2
+        c[i + 3] = acc + p3
+        acc = acc + p4
+        c[i + 4] = acc
+        i += 4
+    for k in range(i, n):
+        v = np.float64(row[k])
         acc += v * v if square else v
-        c[i + 1] = acc
+        c[k + 1] = acc
     return c
 
 
@@ -166,6 +193,7 @@ def running_mean(a, half, subtract, out):
     n_tr, n = a.shape
     n_tasks = (n_tr + TRACES_PER_TASK - 1) // TRACES_PER_TASK
     w = 2 * half + 1
+    inv_w = 1.0 / w  # a multiplication vectorises at full speed, a division does not
     for task in numba.prange(n_tasks):
         c = np.empty(n + 1)
         for j in range(task * TRACES_PER_TASK, min(n_tr, (task + 1) * TRACES_PER_TASK)):
@@ -183,10 +211,10 @@ def running_mean(a, half, subtract, out):
                 mid = dst[half : n - half]
                 if subtract:
                     for k in range(n - 2 * half):
-                        mid[k] = src[k] - (upper[k] - lower[k]) / w
+                        mid[k] = src[k] - (upper[k] - lower[k]) * inv_w
                 else:
                     for k in range(n - 2 * half):
-                        mid[k] = (upper[k] - lower[k]) / w
+                        mid[k] = (upper[k] - lower[k]) * inv_w
             for i in range(max(half, n - half), n):  # right edge
                 lo = max(0, i - half)
                 m = (c[n] - c[lo]) / (n - lo)
@@ -225,29 +253,74 @@ def running_median(a, half, subtract, out):
     return out
 
 
-@numba.njit(cache=True, error_model="numpy")
-def _sosfilt(sos, y, zi, backward):
-    """Filter ``y`` in place with second-order sections (direct form II transposed).
+#: traces filtered side by side by the zero-phase IIR kernel: one column each of a (samples × lanes)
+#: float64 buffer, so the recursion runs across traces in SIMD registers (32 lanes keep the
+#: per-lane filter state in registers, fewer leave it in memory, see :func:`_sosfiltfilt_lanes`)
+SOS_LANES = 32
+#: samples moved at a time between traces and buffer columns (the buffer rows touched stay in L1)
+SOS_CHUNK = 64
+#: lane blocks per parallel task (its work buffers are allocated once)
+SOS_BLOCKS_PER_TASK = 4
 
-    The initial state is ``zi`` times the first sample filtered; ``backward``
-    runs from the last sample to the first (filtering the reversed signal).
+
+@numba.njit(cache=True, error_model="numpy")
+def _sosfiltfilt_lanes(a, sos, zi, padlen, out, t0, buf, z0, z1, x0):
+    """Zero-phase filter traces ``t0 … t0 + SOS_LANES − 1`` (those that exist) of ``a`` into ``out``.
+
+    ``buf`` (``n + 2·padlen`` × :data:`SOS_LANES`, float64) holds one
+    odd-extended trace per column; each section runs over the whole buffer
+    (direct form II transposed) with the state ``z0``, ``z1`` of every lane
+    side by side, forward from ``zi · x_ext[0]``, then backward from
+    ``zi · y[−1]`` — scipy's ``sosfiltfilt`` exactly, in float64.
     """
+    n_tr, n = a.shape
     n_sec = sos.shape[0]
-    n = y.shape[0]
-    first = y[n - 1] if backward else y[0]
-    z = np.empty((n_sec, 2))
-    for s in range(n_sec):
-        z[s, 0] = zi[s, 0] * first
-        z[s, 1] = zi[s, 1] * first
-    for k in range(n):
-        i = n - 1 - k if backward else k
-        x = y[i]
+    n_ext = n + 2 * padlen
+    lanes = min(SOS_LANES, n_tr - t0)
+    for c0 in range(0, n, SOS_CHUNK):
+        c1 = min(n, c0 + SOS_CHUNK)
+        for lane in range(lanes):
+            row = a[t0 + lane]
+            for i in range(c0, c1):
+                buf[padlen + i, lane] = row[i]
+    for lane in range(lanes, SOS_LANES):  # missing traces filter zeros
+        for i in range(padlen, padlen + n):
+            buf[i, lane] = 0.0
+    first = buf[padlen]
+    last = buf[padlen + n - 1]
+    for k in range(padlen):  # odd extension: 2·x[0] − x[k], 2·x[n−1] − x[n−1−k]
+        lo = buf[padlen - 1 - k]
+        lo_src = buf[padlen + 1 + k]
+        hi = buf[padlen + n + k]
+        hi_src = buf[padlen + n - 2 - k]
+        for lane in range(SOS_LANES):
+            lo[lane] = 2.0 * first[lane] - lo_src[lane]
+            hi[lane] = 2.0 * last[lane] - hi_src[lane]
+    for backward in (False, True):
+        start = n_ext - 1 if backward else 0
+        step = -1 if backward else 1
+        for lane in range(SOS_LANES):
+            x0[lane] = buf[start, lane]
         for s in range(n_sec):
-            x_new = sos[s, 0] * x + z[s, 0]
-            z[s, 0] = sos[s, 1] * x - sos[s, 4] * x_new + z[s, 1]
-            z[s, 1] = sos[s, 2] * x - sos[s, 5] * x_new
-            x = x_new
-        y[i] = x
+            b0, b1, b2 = sos[s, 0], sos[s, 1], sos[s, 2]
+            a1, a2 = sos[s, 4], sos[s, 5]
+            for lane in range(SOS_LANES):
+                z0[lane] = zi[s, 0] * x0[lane]
+                z1[lane] = zi[s, 1] * x0[lane]
+            for k in range(n_ext):
+                row = buf[start + step * k]
+                for lane in range(SOS_LANES):
+                    x = row[lane]
+                    y = b0 * x + z0[lane]
+                    z0[lane] = b1 * x - a1 * y + z1[lane]
+                    z1[lane] = b2 * x - a2 * y
+                    row[lane] = y
+    for c0 in range(0, n, SOS_CHUNK):
+        c1 = min(n, c0 + SOS_CHUNK)
+        for lane in range(lanes):
+            dst = out[t0 + lane]
+            for i in range(c0, c1):
+                dst[i] = buf[padlen + i, lane]
 
 
 @numba.njit(cache=True, parallel=True, error_model="numpy")
@@ -267,20 +340,17 @@ def sosfiltfilt(a, sos, zi, padlen, out):
         The result, written in place and returned.
     """
     n_tr, n = a.shape
-    m = n + 2 * padlen
-    n_tasks = (n_tr + TRACES_PER_TASK - 1) // TRACES_PER_TASK
+    if n == 0:
+        return out
+    n_blocks = (n_tr + SOS_LANES - 1) // SOS_LANES
+    n_tasks = (n_blocks + SOS_BLOCKS_PER_TASK - 1) // SOS_BLOCKS_PER_TASK
     for task in numba.prange(n_tasks):
-        ext = np.empty(m)
-        for j in range(task * TRACES_PER_TASK, min(n_tr, (task + 1) * TRACES_PER_TASK)):
-            for i in range(n):
-                ext[padlen + i] = a[j, i]
-            for k in range(1, padlen + 1):
-                ext[padlen - k] = 2.0 * a[j, 0] - a[j, k]
-                ext[padlen + n - 1 + k] = 2.0 * a[j, n - 1] - a[j, n - 1 - k]
-            _sosfilt(sos, ext, zi, False)
-            _sosfilt(sos, ext, zi, True)
-            for i in range(n):
-                out[j, i] = ext[padlen + i]
+        buf = np.empty((n + 2 * padlen, SOS_LANES))
+        z0 = np.empty(SOS_LANES)
+        z1 = np.empty(SOS_LANES)
+        x0 = np.empty(SOS_LANES)
+        for blk in range(task * SOS_BLOCKS_PER_TASK, min(n_blocks, (task + 1) * SOS_BLOCKS_PER_TASK)):
+            _sosfiltfilt_lanes(a, sos, zi, padlen, out, blk * SOS_LANES, buf, z0, z1, x0)
     return out
 
 
@@ -309,9 +379,23 @@ def remove_dc(a, start, stop, out):
 
 
 # --- background ---------------------------------------------------------------------------
+@numba.njit(cache=True, error_model="numpy")
+def _column_blocks(n_ch, n):
+    """Samples per task of the along-trace mean: whole rows where the channels alone make
+    :data:`MIN_TASKS` tasks, else blocks of at least :data:`BLOCK` samples."""
+    per_channel = min((n + BLOCK - 1) // BLOCK, (MIN_TASKS + n_ch - 1) // n_ch)
+    return (n + per_channel - 1) // max(per_channel, 1)
+
+
 @numba.njit(cache=True, parallel=True, error_model="numpy")
 def background_mean(a, half, out):
     """``a`` minus the mean over traces: the whole line (``half < 0``) or a running window.
+
+    Each task walks the traces of one channel row by row over a block of
+    samples (whole rows where there are enough channels), keeping float64
+    column sums: the whole line's in one pass before subtracting, a running
+    window's updated by the trace entering and the one leaving. Sums of
+    equal values are exact, so a flat band is removed exactly.
 
     Parameters
     ----------
@@ -323,34 +407,70 @@ def background_mean(a, half, out):
         The result, written in place and returned.
     """
     n_ch, n_tr, n = a.shape
-    n_blocks = (n + BLOCK - 1) // BLOCK
-    h = n_tr if half < 0 else half
+    if n == 0 or n_tr == 0:
+        return out
+    width = _column_blocks(n_ch, n)
+    n_blocks = (n + width - 1) // width
+    whole = half < 0 or half >= n_tr - 1
     for task in numba.prange(n_ch * n_blocks):
         c = task // n_blocks
-        s0 = (task % n_blocks) * BLOCK
-        s1 = min(n, s0 + BLOCK)
-        width = s1 - s0
-        sums = np.zeros(width)
-        for k in range(min(h, n_tr - 1) + 1):
-            _add_row(sums, a[c, k, s0:s1], 1.0)
+        s0 = (task % n_blocks) * width
+        s1 = min(n, s0 + width)
+        sums = np.zeros(s1 - s0)
+        if whole:
+            for j in range(n_tr):
+                _add_row(sums, a[c, j, s0:s1])
+            for k in range(s1 - s0):
+                sums[k] /= n_tr  # now the mean trace
+            for j in range(n_tr):
+                _subtract_mean(a[c, j, s0:s1], sums, out[c, j, s0:s1])
+            continue
+        for j in range(half + 1):
+            _add_row(sums, a[c, j, s0:s1])
         for j in range(n_tr):
             if j > 0:
-                if j + h < n_tr:
-                    _add_row(sums, a[c, j + h, s0:s1], 1.0)
-                if j - h - 1 >= 0:
-                    _add_row(sums, a[c, j - h - 1, s0:s1], -1.0)
-            count = min(n_tr - 1, j + h) - max(0, j - h) + 1
-            src = a[c, j, s0:s1]
-            dst = out[c, j, s0:s1]
-            for k in range(width):
-                dst[k] = src[k] - sums[k] / count
+                entering = j + half < n_tr
+                leaving = j - half - 1 >= 0
+                if entering and leaving:
+                    _replace_row(sums, a[c, j + half, s0:s1], a[c, j - half - 1, s0:s1])
+                elif entering:
+                    _add_row(sums, a[c, j + half, s0:s1])
+                elif leaving:
+                    _remove_row(sums, a[c, j - half - 1, s0:s1])
+            count = min(n_tr - 1, j + half) - max(0, j - half) + 1
+            _subtract_row(a[c, j, s0:s1], sums, count, out[c, j, s0:s1])
     return out
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _add_row(sums, row, sign):
+def _add_row(sums, row):
     for k in range(sums.shape[0]):
-        sums[k] += sign * row[k]
+        sums[k] += row[k]
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _remove_row(sums, row):
+    for k in range(sums.shape[0]):
+        sums[k] -= row[k]
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _replace_row(sums, entering, leaving):
+    for k in range(sums.shape[0]):
+        sums[k] += np.float64(entering[k]) - np.float64(leaving[k])
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _subtract_mean(src, mean, dst):
+    for k in range(src.shape[0]):
+        dst[k] = src[k] - mean[k]
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _subtract_row(src, sums, count, dst):
+    """``dst = src − sums / count`` (a division, not a reciprocal: a flat band's mean is then exact)."""
+    for k in range(src.shape[0]):
+        dst[k] = src[k] - sums[k] / count
 
 
 @numba.njit(cache=True, parallel=True, error_model="numpy")
@@ -533,23 +653,33 @@ def pick_threshold(a, threshold):
     """
     n_tr, n = a.shape
     out = np.empty(n_tr)
-    for j in numba.prange(n_tr):
-        top = 0.0
-        for i in range(n):
-            top = max(top, abs(np.float64(a[j, i])))
-        if top == 0.0:
-            out[j] = np.nan
-            continue
-        level = threshold * top
-        i = 0
-        while abs(np.float64(a[j, i])) < level:
-            i += 1
-        if i == 0:
-            out[j] = 0.0
-        else:
-            lo = abs(np.float64(a[j, i - 1]))
-            hi = abs(np.float64(a[j, i]))
-            out[j] = i - 1 + (level - lo) / (hi - lo)
+    # max|a| on the bit patterns: clearing the sign bit leaves integers ordered as |a| (finite
+    # floats), and an integer maximum vectorises where a float one (NaN rules) does not
+    bits = a.view(np.int32)
+    n_tasks = (n_tr + TRACES_PER_TASK - 1) // TRACES_PER_TASK
+    for task in numba.prange(n_tasks):
+        word = np.empty(1, dtype=np.int32)
+        as_float = word.view(np.float32)
+        for j in range(task * TRACES_PER_TASK, min(n_tr, (task + 1) * TRACES_PER_TASK)):
+            row = bits[j]
+            m = np.int32(0)
+            for i in range(n):
+                m = max(m, row[i] & np.int32(0x7FFFFFFF))
+            word[0] = m
+            top = np.float64(as_float[0])
+            if top == 0.0:
+                out[j] = np.nan
+                continue
+            level = threshold * top
+            i = 0
+            while abs(np.float64(a[j, i])) < level:
+                i += 1
+            if i == 0:
+                out[j] = 0.0
+            else:
+                lo = abs(np.float64(a[j, i - 1]))
+                hi = abs(np.float64(a[j, i]))
+                out[j] = i - 1 + (level - lo) / (hi - lo)
     return out
 
 
@@ -705,10 +835,9 @@ def _linear_at(row, i, f):
 
 
 @numba.njit(cache=True, error_model="numpy")
-def lanczos_weights(f, half_width):
-    """The ``2H`` weights ``sinc(x)·sinc(x/H)``, ``x = f − t + H − 1``, normalised to sum 1 (0 < f < 1)."""
+def _lanczos_into(f, half_width, w):
+    """Write the ``2H`` weights of :func:`lanczos_weights` into ``w``."""
     taps = 2 * half_width
-    w = np.empty(taps)
     total = 0.0
     for t in range(taps):
         x = math.pi * (f - (t - half_width + 1))
@@ -719,14 +848,22 @@ def lanczos_weights(f, half_width):
     return w
 
 
+@numba.njit(cache=True, error_model="numpy")
+def lanczos_weights(f, half_width):
+    """The ``2H`` weights ``sinc(x)·sinc(x/H)``, ``x = f − t + H − 1``, normalised to sum 1 (0 < f < 1)."""
+    return _lanczos_into(f, half_width, np.empty(2 * half_width))
+
+
 @numba.njit(cache=True, parallel=True, error_model="numpy")
 def shift_sinc(a, shift, half_width, out):
     """Resample each trace at ``k + shift`` with a Lanczos-windowed sinc.
 
     Output sample k is ``Σ_t w_t · a[base + k − H + 1 + t]`` over the ``2H``
     input samples around it (:func:`lanczos_weights`, normalised so a
-    constant stays constant); an integer shift copies samples exactly.
-    Same parameters and result as :func:`shift_linear`, plus
+    constant stays constant), summed in float64; an integer shift copies
+    samples exactly. The weights are computed again only where the shift
+    differs from the previous trace's (a channel shifted as a whole shares
+    them). Same parameters and result as :func:`shift_linear`, plus
     ``half_width`` = H (samples).
     """
     n_tr, n = a.shape
@@ -735,35 +872,48 @@ def shift_sinc(a, shift, half_width, out):
     n_tasks = (n_tr + TRACES_PER_TASK - 1) // TRACES_PER_TASK
     for task in numba.prange(n_tasks):
         acc = np.empty(n_out)
-        row = np.empty(n)  # the trace in float64, converted once rather than once per tap
+        w = np.empty(taps)
+        weights_for = np.nan  # the shift whose weights w holds
         for j in range(task * TRACES_PER_TASK, min(n_tr, (task + 1) * TRACES_PER_TASK)):
             src = a[j]
-            for i in range(n):
-                row[i] = src[i]
+            dst = out[j]
             base, f = _split_shift(shift[j])
             if f == 0.0:
                 for k in range(n_out):
                     i = base + k
-                    out[j, k] = row[i] if 0 <= i < n else 0.0
+                    dst[k] = src[i] if 0 <= i < n else 0.0
                 continue
-            w = lanczos_weights(f, half_width)
+            if shift[j] != weights_for:
+                _lanczos_into(f, half_width, w)
+                weights_for = shift[j]
             first = base - half_width + 1  # input index of tap 0 for output 0
             # every tap inside the record for k_lo ≤ k < k_hi
             k_lo = min(n_out, max(0, -first))
             k_hi = max(k_lo, min(n_out, n - taps + 1 - first))
             inner = acc[k_lo:k_hi]
-            for k in range(k_hi - k_lo):
-                inner[k] = 0.0
-            for t in range(taps):  # tap by tap over zero-based views: contiguous and vectorised
-                wt = w[t]
-                seg = row[first + t + k_lo : first + t + k_hi]
+            if taps == SINC_TAPS_UNROLLED:
+                # the taps as a loop of constant length, unrolled by the compiler: the loop over
+                # output samples vectorises with the sum in registers (same order of additions)
+                seg = src[first + k_lo : first + k_hi + taps - 1]
                 for k in range(k_hi - k_lo):
-                    inner[k] += wt * seg[k]
+                    total = 0.0
+                    for t in range(SINC_TAPS_UNROLLED):
+                        total += w[t] * np.float64(seg[k + t])
+                    inner[k] = total
+            else:
+                w0 = w[0]
+                seg = src[first + k_lo : first + k_hi]
+                for k in range(k_hi - k_lo):
+                    inner[k] = w0 * np.float64(seg[k])
+                for t in range(1, taps):  # tap by tap over zero-based views: contiguous and vectorised
+                    wt = w[t]
+                    seg = src[first + t + k_lo : first + t + k_hi]
+                    for k in range(k_hi - k_lo):
+                        inner[k] += wt * np.float64(seg[k])
             for k in range(0, k_lo):
-                acc[k] = _sinc_edge(row, w, first + k)
+                acc[k] = _sinc_edge(src, w, first + k)
             for k in range(k_hi, n_out):
-                acc[k] = _sinc_edge(row, w, first + k)
-            dst = out[j]
+                acc[k] = _sinc_edge(src, w, first + k)
             for k in range(n_out):
                 dst[k] = acc[k]
     return out

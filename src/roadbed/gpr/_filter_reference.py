@@ -80,9 +80,9 @@ def scale_elementwise(a, gain, inverse, out):
 def agc_gain(a, half, floor_fraction, out):
     rms = np.sqrt(np.nanmean(_windows(a, half, -1) ** 2, axis=-1))
     top = rms.max(axis=-1, keepdims=True)
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", over="ignore"):  # a denormal RMS: gain beyond float32, inf as in the kernel
         gain = 1.0 / np.maximum(rms, floor_fraction * top)
-    out[...] = np.where(top == 0.0, 1.0, gain)
+        out[...] = np.where(top == 0.0, 1.0, gain)
     return out
 
 

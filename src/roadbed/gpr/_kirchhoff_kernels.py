@@ -54,9 +54,66 @@ def _four(vol, c, x, dc, dx, zero):
     return 4, t1, t2, t3, t4
 
 
+@numba.njit(cache=True, fastmath=False)
+def _row_segments(k0, k1, idx):
+    """Split every table row into runs of image samples read at a constant time shift.
+
+    Along a row the diffraction time grows with the image time, mostly by
+    one sample per sample, so ``idx[o, k] − k`` is constant over runs of
+    many samples; over a run the curve reads the data contiguously.
+
+    Returns
+    -------
+    ptr : int64 array, shape (n_rows + 1,)
+        Row ``o``'s runs are ``ptr[o] … ptr[o+1] − 1``.
+    start, stop, shift : int64 arrays, shape (n_runs,)
+        Run ``r`` covers image samples ``start[r] <= k < stop[r]``, which read
+        data samples ``k + shift[r]`` and the one after.
+    lo, hi : int64 arrays, shape (n_rows,)
+        The data samples row ``o`` reads, ``lo[o] <= i < hi[o]``.
+    """
+    n_rows = k0.shape[0]
+    ptr = np.zeros(n_rows + 1, dtype=np.int64)
+    for o in range(n_rows):
+        count = 0
+        for k in range(k0[o], k1[o]):
+            if k == k0[o] or idx[o, k] - k != idx[o, k - 1] - (k - 1):
+                count += 1
+        ptr[o + 1] = ptr[o] + count
+    start = np.empty(ptr[n_rows], dtype=np.int64)
+    stop = np.empty(ptr[n_rows], dtype=np.int64)
+    shift = np.empty(ptr[n_rows], dtype=np.int64)
+    lo = np.zeros(n_rows, dtype=np.int64)
+    hi = np.zeros(n_rows, dtype=np.int64)
+    for o in range(n_rows):
+        r = ptr[o] - 1
+        for k in range(k0[o], k1[o]):
+            d = idx[o, k] - k
+            if k == k0[o] or d != shift[r]:
+                r += 1
+                start[r] = k
+                shift[r] = d
+            stop[r] = k + 1
+        if k1[o] > k0[o]:
+            first = idx[o, k0[o]]
+            last = first
+            for k in range(k0[o], k1[o]):
+                first = min(first, idx[o, k])
+                last = max(last, idx[o, k])
+            lo[o] = first
+            hi[o] = last + 2
+    return ptr, start, stop, shift, lo, hi
+
+
 @numba.njit(cache=True, parallel=True, fastmath=False)
-def migrate(data, adc, adx, k0, k1, idx, w0, w1):
+def migrate(data, adc, adx, k0, k1, idx, w0, w1, out=None):
     """Adjoint Kirchhoff operator: sum data along each image point's diffraction curve.
+
+    A row serves up to four traces with the same nodes and weights, so
+    their sum is formed once over the samples the row reads, and the curve
+    then reads that one trace run by run (:func:`_row_segments`), each run
+    a contiguous, vectorised loop. The arithmetic per image sample is that of
+    reading the four traces at ``idx`` one by one.
 
     Parameters
     ----------
@@ -67,6 +124,10 @@ def migrate(data, adc, adx, k0, k1, idx, w0, w1):
         Image samples ``k0[o] <= k < k1[o]`` that row ``o`` touches.
     idx : ndarray, shape (n_rows, n_samples), int32
     w0, w1 : ndarray, shape (n_rows, n_samples), same dtype as ``data``
+    out : ndarray, shape and dtype of ``data``, optional
+        Overwritten with the image and returned (allocate it with numpy, or
+        reuse one: see :mod:`roadbed.gpr._filter_kernels` on fresh pages);
+        default a new array.
 
     Returns
     -------
@@ -74,32 +135,38 @@ def migrate(data, adc, adx, k0, k1, idx, w0, w1):
         The image.
     """
     nc, nt, ns = data.shape
-    out = np.zeros_like(data)
+    if out is None:
+        out = np.empty_like(data)
     zero = np.zeros(ns, dtype=data.dtype)
+    ptr, start, stop, shift, lo, hi = _row_segments(k0, k1, idx)
     for p in prange(nc * nt):
         c = p // nt
         x = p - c * nt
         acc = out[c, x]
+        for k in range(ns):
+            acc[k] = 0.0
+        summed = np.empty(ns, dtype=data.dtype)
         for o in range(adc.shape[0]):
             n, t1, t2, t3, t4 = _four(data, c, x, adc[o], adx[o], zero)
-            ro_i = idx[o]
-            ro_0 = w0[o]
-            ro_1 = w1[o]
             if n == 4:
-                for k in range(k0[o], k1[o]):
-                    i = ro_i[k]
-                    j = i + 1
-                    acc[k] += ro_0[k] * ((t1[i] + t2[i]) + (t3[i] + t4[i])) + ro_1[k] * (
-                        (t1[j] + t2[j]) + (t3[j] + t4[j])
-                    )
+                for i in range(lo[o], hi[o]):
+                    summed[i] = (t1[i] + t2[i]) + (t3[i] + t4[i])
+                trace = summed
             elif n == 2:
-                for k in range(k0[o], k1[o]):
-                    i = ro_i[k]
-                    acc[k] += ro_0[k] * (t1[i] + t2[i]) + ro_1[k] * (t1[i + 1] + t2[i + 1])
+                for i in range(lo[o], hi[o]):
+                    summed[i] = t1[i] + t2[i]
+                trace = summed
             else:
-                for k in range(k0[o], k1[o]):
-                    i = ro_i[k]
-                    acc[k] += ro_0[k] * t1[i] + ro_1[k] * t1[i + 1]
+                trace = t1
+            for r in range(ptr[o], ptr[o + 1]):
+                ka, kb, d = start[r], stop[r], shift[r]
+                run = acc[ka:kb]  # zero-based views: contiguous and vectorised
+                a0 = w0[o, ka:kb]
+                a1 = w1[o, ka:kb]
+                s0 = trace[ka + d : kb + d]
+                s1 = trace[ka + d + 1 : kb + d + 1]
+                for m in range(kb - ka):
+                    run[m] += a0[m] * s0[m] + a1[m] * s1[m]
     return out
 
 
@@ -199,17 +266,18 @@ def semblance(data, offsets, velocities, twt0, dt, time_zero, linear, half_windo
             stack[j, iv] = total / nx
             num[j] = total * total
             den[j] = nx * energy  # traces off the record count as zeros: a few cannot fake coherence
-        # window sums from running sums: O(n_samples) whatever the window
-        cnum = np.zeros(ns + 1)
-        cden = np.zeros(ns + 1)
+        # window sums summed directly (the window is a period or so): differences of running sums
+        # would cancel where a quiet window follows strong samples
+        total_den = 0.0
         for j in range(ns):
-            cnum[j + 1] = cnum[j] + num[j]
-            cden[j + 1] = cden[j] + den[j]
+            total_den += den[j]
         for j in range(ns):
-            lo = max(0, j - half_window)
-            hi = min(ns, j + half_window + 1)
-            b = cden[hi] - cden[lo]
-            # a window with no energy reads 0, also where running sums leave a rounding residue
-            if b > 1e-12 * cden[ns]:
-                out[j, iv] = min(max((cnum[hi] - cnum[lo]) / b, 0.0), 1.0)
+            a = 0.0
+            b = 0.0
+            for m in range(max(0, j - half_window), min(ns, j + half_window + 1)):
+                a += num[m]
+                b += den[m]
+            # a window with no energy reads 0
+            if b > 1e-12 * total_den:
+                out[j, iv] = min(max(a / b, 0.0), 1.0)
     return out, stack

@@ -19,8 +19,8 @@ import math
 import numba
 import numpy as np
 
-#: traces filtered side by side in one SIMD block of the band-pass kernel
-_LANES = 16
+from . import _filter_kernels as _fk
+
 #: half-width (taps each side) of the Lanczos-windowed sinc used by Stolt's sinc interpolation
 SINC_HALF_WIDTH = 4
 #: cos and sin of π j / 4 for the sinc taps j = 1 − SINC_HALF_WIDTH … SINC_HALF_WIDTH
@@ -30,13 +30,16 @@ _QUARTER_SIN = np.sin(0.25 * np.pi * np.arange(1 - SINC_HALF_WIDTH, SINC_HALF_WI
 _BIN_SLACK = 1e-9
 
 
-@numba.njit(cache=True, parallel=True, fastmath=False)
-def sosfiltfilt(x, sos, zi, padlen):
+def sosfiltfilt(x, sos, zi, padlen, out=None):
     """Zero-phase forward-backward second-order-section filter, as ``scipy.signal.sosfiltfilt``.
 
     Odd extension by ``padlen`` samples at both ends, the forward pass started
     from the step-response steady state ``zi · x_ext[0]``, the backward pass from
-    ``zi · y[-1]`` — scipy's algorithm exactly, in float64.
+    ``zi · y[-1]`` — scipy's algorithm exactly, in float64. The kernel is
+    :func:`roadbed.gpr._filter_kernels.sosfiltfilt` (the dewow's high-pass is
+    the same filter); this allocates its output with numpy (huge pages, see
+    that module) and is called from Python, so numba's per-file cache never
+    holds a stale copy of the other module's code.
 
     Parameters
     ----------
@@ -47,64 +50,19 @@ def sosfiltfilt(x, sos, zi, padlen):
         ``scipy.signal.sosfilt_zi(sos)``.
     padlen : int
         Samples of odd extension at each end; ``0 <= padlen < n_samples``.
+    out : ndarray, shape (n_traces, n_samples), float32, optional
+        Written in place and returned; default a new array.
 
     Returns
     -------
     ndarray, shape (n_traces, n_samples), float32
     """
-    n_traces, n = x.shape
-    n_sec = sos.shape[0]
-    n_ext = n + 2 * padlen
-    out = np.empty((n_traces, n), dtype=np.float32)
-    n_blocks = (n_traces + _LANES - 1) // _LANES
-    for blk in numba.prange(n_blocks):
-        t0 = blk * _LANES
-        lanes = min(_LANES, n_traces - t0)
-        # samples × lanes, so the inner loop runs across traces and vectorises
-        buf = np.zeros((n_ext, _LANES))
-        for lane in range(lanes):
-            row = x[t0 + lane]
-            first = np.float64(row[0])
-            last = np.float64(row[n - 1])
-            for i in range(padlen):
-                buf[i, lane] = 2.0 * first - row[padlen - i]
-                buf[padlen + n + i, lane] = 2.0 * last - row[n - 2 - i]
-            for i in range(n):
-                buf[padlen + i, lane] = row[i]
-        z0 = np.empty((n_sec, _LANES))
-        z1 = np.empty((n_sec, _LANES))
-        for s in range(n_sec):
-            for lane in range(_LANES):
-                z0[s, lane] = zi[s, 0] * buf[0, lane]
-                z1[s, lane] = zi[s, 1] * buf[0, lane]
-        for i in range(n_ext):
-            for s in range(n_sec):
-                b0, b1, b2 = sos[s, 0], sos[s, 1], sos[s, 2]
-                a1, a2 = sos[s, 4], sos[s, 5]
-                for lane in range(_LANES):
-                    xc = buf[i, lane]
-                    y = b0 * xc + z0[s, lane]
-                    z0[s, lane] = b1 * xc - a1 * y + z1[s, lane]
-                    z1[s, lane] = b2 * xc - a2 * y
-                    buf[i, lane] = y
-        for s in range(n_sec):
-            for lane in range(_LANES):
-                z0[s, lane] = zi[s, 0] * buf[n_ext - 1, lane]
-                z1[s, lane] = zi[s, 1] * buf[n_ext - 1, lane]
-        for i in range(n_ext - 1, -1, -1):
-            for s in range(n_sec):
-                b0, b1, b2 = sos[s, 0], sos[s, 1], sos[s, 2]
-                a1, a2 = sos[s, 4], sos[s, 5]
-                for lane in range(_LANES):
-                    xc = buf[i, lane]
-                    y = b0 * xc + z0[s, lane]
-                    z0[s, lane] = b1 * xc - a1 * y + z1[s, lane]
-                    z1[s, lane] = b2 * xc - a2 * y
-                    buf[i, lane] = y
-        for lane in range(lanes):
-            for i in range(n):
-                out[t0 + lane, i] = buf[padlen + i, lane]
-    return out
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    if out is None:
+        out = np.empty(x.shape, dtype=np.float32)
+    sos = np.ascontiguousarray(sos, dtype=np.float64)
+    zi = np.ascontiguousarray(zi, dtype=np.float64)
+    return _fk.sosfiltfilt(x, sos, zi, int(padlen), out)
 
 
 @numba.njit(cache=True, parallel=True, fastmath=False)
@@ -306,7 +264,7 @@ def _lanczos_value(spec, line, mirror_line, f, n_time):
 
 
 @numba.njit(cache=True, parallel=True, fastmath=False)
-def stolt_map(spec, k, mirror, d_omega, n_time, u, t0, sinc):
+def stolt_map(spec, k, mirror, d_omega, n_time, u, t0, sinc, out=None):
     """Stolt's change of variable ω → ω_τ for an exploding-reflector wavefield.
 
     For output frequency ``ω_τ = j · d_omega`` the data are read at
@@ -314,7 +272,9 @@ def stolt_map(spec, k, mirror, d_omega, n_time, u, t0, sinc):
     ``ω_τ / ω`` and phase-corrected for a time axis whose sample 0 lies at
     ``t0`` rather than at time zero:
     ``M(k, ω_τ) = D(k, ω) · ω_τ/ω · exp(−i t0 (ω − ω_τ))``.
-    Frequencies beyond the last bin give 0.
+    Frequencies beyond the last bin give 0. The mapping and its factor
+    depend on ``|k|`` alone, so they are computed once for all lines of the
+    same ``|k|`` (the ± wavenumbers: 2 lines in 2-D, 4 in 3-D).
 
     Parameters
     ----------
@@ -335,18 +295,31 @@ def stolt_map(spec, k, mirror, d_omega, n_time, u, t0, sinc):
         Time of sample 0 of the transformed traces, ns.
     sinc : bool
         False: linear interpolation in ω; True: 8-tap Lanczos-windowed sinc.
+    out : ndarray, shape (n_lines, n_omega), complex64, optional
+        Written in place and returned (allocate it with numpy: huge pages);
+        default a new array.
 
     Returns
     -------
     ndarray, shape (n_lines, n_omega), complex64
     """
     n_lines, n_omega = spec.shape
-    out = np.zeros_like(spec)
+    if out is None:
+        out = np.empty_like(spec)
     last = n_omega - 1
     wt = np.arange(n_omega) * d_omega
     wt2 = wt * wt
-    for line in numba.prange(n_lines):
-        uk2 = (u * k[line]) ** 2
+    # lines sorted by |k|; group g is order[first[g]:first[g+1]]
+    order = np.argsort(k)
+    starts = np.empty(n_lines + 1, dtype=np.int64)
+    n_groups = 0
+    for i in range(n_lines):
+        if i == 0 or k[order[i]] != k[order[i - 1]]:
+            starts[n_groups] = i
+            n_groups += 1
+    starts[n_groups] = n_lines
+    for g in numba.prange(n_groups):
+        uk2 = (u * k[order[starts[g]]]) ** 2
         # pass 1 (vectorises): where to read, and the factor Jacobian · phase
         f = np.empty(n_omega)
         fac_re = np.empty(n_omega)
@@ -358,22 +331,29 @@ def stolt_map(spec, k, mirror, d_omega, n_time, u, t0, sinc):
             c, s = _cos_sin(-t0 * (w - wt[j]))
             fac_re[j] = jac * c
             fac_im[j] = jac * s
-        # pass 2: interpolate the data at ω
-        for j in range(n_omega):
-            fj = f[j]
-            if fj > last + _BIN_SLACK:
-                break  # ω grows with j: the rest of the line lies beyond Nyquist too
-            fj = min(fj, last)
-            if sinc:
-                val = _lanczos_value(spec, line, mirror[line], fj, n_time)
-            else:
-                i0 = int(fj)
-                if i0 >= last:
-                    val = complex(spec[line, last])
+        # pass 2: interpolate the data at ω, line by line
+        for member in range(starts[g], starts[g + 1]):
+            line = order[member]
+            dst = out[line]
+            j_end = n_omega
+            for j in range(n_omega):
+                fj = f[j]
+                if fj > last + _BIN_SLACK:
+                    j_end = j  # ω grows with j: the rest of the line lies beyond Nyquist too
+                    break
+                fj = min(fj, last)
+                if sinc:
+                    val = _lanczos_value(spec, line, mirror[line], fj, n_time)
                 else:
-                    frac = fj - i0
-                    val = (1.0 - frac) * complex(spec[line, i0]) + frac * complex(spec[line, i0 + 1])
-            out[line, j] = val * complex(fac_re[j], fac_im[j])
+                    i0 = int(fj)
+                    if i0 >= last:
+                        val = complex(spec[line, last])
+                    else:
+                        frac = fj - i0
+                        val = (1.0 - frac) * complex(spec[line, i0]) + frac * complex(spec[line, i0 + 1])
+                dst[j] = val * complex(fac_re[j], fac_im[j])
+            for j in range(j_end, n_omega):
+                dst[j] = 0.0
     return out
 
 

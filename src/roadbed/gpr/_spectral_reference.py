@@ -65,11 +65,11 @@ def _full_spectrum_bins(spec, line, mirror_line, m, n_time):
     return out
 
 
-def stolt_map(spec, k, mirror, d_omega, n_time, u, t0, sinc):
-    """Stolt's mapping one wavenumber line at a time with ``np.interp`` or an explicit sinc sum."""
+def stolt_map(spec, k, mirror, d_omega, n_time, u, t0, sinc, out=None):
+    """Stolt's mapping one wavenumber line at a time with ``np.interp`` or an explicit sinc sum (into ``out``)."""
     spec = np.asarray(spec, dtype=np.complex128)
     n_lines, n_omega = spec.shape
-    out = np.zeros((n_lines, n_omega), dtype=np.complex128)
+    result = np.zeros((n_lines, n_omega), dtype=np.complex128)
     wt = np.arange(n_omega) * d_omega
     bins = np.arange(n_omega)
     for line in range(n_lines):
@@ -87,8 +87,11 @@ def stolt_map(spec, k, mirror, d_omega, n_time, u, t0, sinc):
             val = np.interp(f, bins, spec[line].real) + 1j * np.interp(f, bins, spec[line].imag)
         with np.errstate(divide="ignore", invalid="ignore"):
             jac = np.where(w > 0, wt / np.where(w > 0, w, 1.0), 1.0)
-        out[line] = np.where(inside, val * jac * np.exp(-1j * t0 * (w - wt)), 0.0)
-    return out.astype(np.complex64)
+        result[line] = np.where(inside, val * jac * np.exp(-1j * t0 * (w - wt)), 0.0)
+    if out is None:
+        return result.astype(np.complex64)
+    out[...] = result
+    return out
 
 
 def phase_shift(spec, k, d_omega, n_time, u, t0, w_init, w_step, same_step):

@@ -162,7 +162,7 @@ def _record(da: xr.DataArray, *, kind: str, power: float, alpha: float) -> dict:
 def gain_curve(
     da: xr.DataArray,
     *,
-    power: float = 0.0,
+    power: float = 1.0,
     alpha_per_ns: float | None = None,
     attenuation_db_per_m: float | None = None,
     velocity_m_per_ns: float | None = None,

@@ -200,7 +200,8 @@ def _rho_filter(arr: np.ndarray, geometry: KirchhoffGeometry, *, adjoint: bool) 
         h[-1] = h[-1].real  # irfft keeps only the real part of the Nyquist bin; say so for both directions
     spec = scipy.fft.rfft(arr, n=nfft, axis=-1, workers=-1)
     spec *= np.conj(h) if adjoint else h
-    return scipy.fft.irfft(spec, n=nfft, axis=-1, workers=-1)[..., :n].astype(arr.dtype, copy=False)
+    # contiguous: the kernels are compiled for (and vectorise on) C-ordered traces
+    return np.ascontiguousarray(scipy.fft.irfft(spec, n=nfft, axis=-1, workers=-1)[..., :n], dtype=arr.dtype)
 
 
 def _as_volume(arr) -> tuple[np.ndarray, tuple]:
@@ -241,11 +242,16 @@ def kirchhoff_migrate_array(data, geometry: KirchhoffGeometry, *, engine: str = 
     vol, shape = _as_volume(data)
     if geometry.rho_filter:
         vol = _rho_filter(vol, geometry, adjoint=False)
+    return _migrate_volume(vol, geometry, engine=engine, table=table).reshape(shape)
+
+
+def _migrate_volume(vol: np.ndarray, geometry: KirchhoffGeometry, *, engine: str, table=None, out=None) -> np.ndarray:
+    """The migration sum of a (channel, trace, sample) volume already ρ-filtered; into ``out`` (numba) if given."""
     if engine == "numba":
-        out = _kernels.migrate(vol, *_table_for(vol, geometry, table))
-    else:
-        out = _reference.migrate(vol, geometry.stencil_arguments(vol.shape[-1])).astype(vol.dtype)
-    return out.reshape(shape)
+        if out is None:
+            out = np.empty_like(vol)  # numpy's allocation: huge pages, faulted in by the kernel's threads
+        return _kernels.migrate(vol, *_table_for(vol, geometry, table), out)
+    return _reference.migrate(vol, geometry.stencil_arguments(vol.shape[-1])).astype(vol.dtype)
 
 
 def kirchhoff_model_array(image, geometry: KirchhoffGeometry, *, engine: str = "numba", table=None) -> np.ndarray:

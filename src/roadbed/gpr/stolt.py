@@ -184,7 +184,8 @@ def stolt_array(
     )  # fmt: skip
     d_omega = 2.0 * np.pi / (n_time * sample_interval_ns)
     t_origin = float(first_twt_ns) + origin * sample_interval_ns
-    mapped = impl.stolt_map(lines, k, mirror, d_omega, n_time, v / 2.0, t_origin, interpolation == "sinc")
+    mapped = impl.stolt_map(lines, k, mirror, d_omega, n_time, v / 2.0, t_origin, interpolation == "sinc",
+                            np.empty_like(lines))  # fmt: skip
     del lines
     img = from_fk_space(mapped, shape, x.shape[:-1], three_d=channel_spacing_m is not None)
     return uncenter(scipy.fft.irfft(img, n=n_time, axis=-1, workers=-1), n, origin)
