@@ -14,7 +14,9 @@ work itself) and return it; ``out`` must not overlap the input.
 Shapes
 ------
 * Along-time kernels take ``a`` of shape ``(n_traces, n_samples)`` (callers
-  reshape ``(..., n_samples)`` to 2-D) and run one trace per ``prange`` step.
+  reshape ``(..., n_samples)`` to 2-D) and run a block of traces per
+  ``prange`` step; the recursive IIR filter runs :data:`SOS_LANES` traces
+  side by side (a recursion along time cannot vectorise along time).
 * Along-trace kernels (background) take ``(n_channels, n_traces, n_samples)``
   and run one (channel, block of samples) per ``prange`` step, walking the
   traces row by row so memory is read contiguously.
@@ -890,17 +892,18 @@ def shift_sinc(a, shift, half_width, out):
             # every tap inside the record for k_lo ≤ k < k_hi
             k_lo = min(n_out, max(0, -first))
             k_hi = max(k_lo, min(n_out, n - taps + 1 - first))
-            inner = acc[k_lo:k_hi]
             if taps == SINC_TAPS_UNROLLED:
                 # the taps as a loop of constant length, unrolled by the compiler: the loop over
                 # output samples vectorises with the sum in registers (same order of additions)
                 seg = src[first + k_lo : first + k_hi + taps - 1]
+                inner = dst[k_lo:k_hi]
                 for k in range(k_hi - k_lo):
                     total = 0.0
                     for t in range(SINC_TAPS_UNROLLED):
                         total += w[t] * np.float64(seg[k + t])
                     inner[k] = total
             else:
+                inner = acc[k_lo:k_hi]
                 w0 = w[0]
                 seg = src[first + k_lo : first + k_hi]
                 for k in range(k_hi - k_lo):
@@ -910,12 +913,12 @@ def shift_sinc(a, shift, half_width, out):
                     seg = src[first + t + k_lo : first + t + k_hi]
                     for k in range(k_hi - k_lo):
                         inner[k] += wt * np.float64(seg[k])
+                for k in range(k_lo, k_hi):
+                    dst[k] = acc[k]
             for k in range(0, k_lo):
-                acc[k] = _sinc_edge(src, w, first + k)
+                dst[k] = _sinc_edge(src, w, first + k)
             for k in range(k_hi, n_out):
-                acc[k] = _sinc_edge(src, w, first + k)
-            for k in range(n_out):
-                dst[k] = acc[k]
+                dst[k] = _sinc_edge(src, w, first + k)
     return out
 
 

@@ -331,27 +331,38 @@ def stolt_map(spec, k, mirror, d_omega, n_time, u, t0, sinc, out=None):
             c, s = _cos_sin(-t0 * (w - wt[j]))
             fac_re[j] = jac * c
             fac_im[j] = jac * s
+        j_end = n_omega  # ω grows with j: from the first bin beyond Nyquist on, the line is 0
+        for j in range(n_omega):
+            if f[j] > last + _BIN_SLACK:
+                j_end = j
+                break
+            f[j] = min(f[j], last)
+        # linear interpolation: the two bins read and their weights, shared by the group's lines
+        i0 = np.empty(j_end, dtype=np.int64)
+        a0 = np.empty(j_end)
+        a1 = np.empty(j_end)
+        if not sinc:
+            for j in range(j_end):
+                i = int(f[j])
+                if i >= last:  # the last bin itself
+                    i0[j], a0[j], a1[j] = last - 1, 0.0, 1.0
+                else:
+                    i0[j], a0[j], a1[j] = i, 1.0 - (f[j] - i), f[j] - i
         # pass 2: interpolate the data at ω, line by line
         for member in range(starts[g], starts[g + 1]):
             line = order[member]
+            src = spec[line]
             dst = out[line]
-            j_end = n_omega
-            for j in range(n_omega):
-                fj = f[j]
-                if fj > last + _BIN_SLACK:
-                    j_end = j  # ω grows with j: the rest of the line lies beyond Nyquist too
-                    break
-                fj = min(fj, last)
-                if sinc:
-                    val = _lanczos_value(spec, line, mirror[line], fj, n_time)
-                else:
-                    i0 = int(fj)
-                    if i0 >= last:
-                        val = complex(spec[line, last])
-                    else:
-                        frac = fj - i0
-                        val = (1.0 - frac) * complex(spec[line, i0]) + frac * complex(spec[line, i0 + 1])
-                dst[j] = val * complex(fac_re[j], fac_im[j])
+            if sinc:
+                for j in range(j_end):
+                    dst[j] = _lanczos_value(spec, line, mirror[line], f[j], n_time) * complex(fac_re[j], fac_im[j])
+            else:  # real and imaginary parts written out: the same products as complex arithmetic
+                for j in range(j_end):
+                    lo = src[i0[j]]
+                    hi = src[i0[j] + 1]
+                    re = a0[j] * np.float64(lo.real) + a1[j] * np.float64(hi.real)
+                    im = a0[j] * np.float64(lo.imag) + a1[j] * np.float64(hi.imag)
+                    dst[j] = complex(re * fac_re[j] - im * fac_im[j], re * fac_im[j] + im * fac_re[j])
             for j in range(j_end, n_omega):
                 dst[j] = 0.0
     return out

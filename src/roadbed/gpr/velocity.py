@@ -382,7 +382,8 @@ def estimate_velocity(
         hyperbola, and a hyperbola then focuses at too high a velocity.
         ``time_zero_ns`` is the surface reflection.
     engine : {"numba", "numpy"}
-        Kirchhoff kernel.
+        Kirchhoff kernel. Its trials migrate the traces in float32 (the
+        data's precision), ρ-filtered once for all trial velocities.
 
     Returns
     -------
