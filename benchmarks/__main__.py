@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from benchmarks import bench_gpr, bench_grid, bench_io, bench_pavement, bench_synth
+from benchmarks import bench_cracks, bench_gpr, bench_grid, bench_io, bench_pavement, bench_synth
 
-SUITES = (bench_io, bench_synth, bench_gpr, bench_grid, bench_pavement)
+SUITES = (bench_io, bench_synth, bench_gpr, bench_grid, bench_pavement, bench_cracks)
 
 
 def main(argv=None) -> int:

@@ -22,10 +22,10 @@ _CRACKS_MODULE = "roadbed.pavement.cracks"
 
 
 def _measure_cracks():
-    """``roadbed.pavement.cracks.measure_cracks`` where that module exists, else None."""
+    """``roadbed.pavement.cracks.crack_summary`` (detect + measure) where that module exists, else None."""
     if importlib.util.find_spec(_CRACKS_MODULE) is None:
         return None
-    return getattr(importlib.import_module(_CRACKS_MODULE), "measure_cracks", None)
+    return getattr(importlib.import_module(_CRACKS_MODULE), "crack_summary", None)
 
 
 def pavement_report(path: str, *, resolution_mm=None, origin_xy_m=None, heading_deg: float = 0.0,

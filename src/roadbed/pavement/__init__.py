@@ -22,6 +22,11 @@ import importlib
 
 #: public name → submodule that defines it
 _EXPORTS = {
+    "CrackReport": "cracks",
+    "crack_severity": "cracks",
+    "crack_summary": "cracks",
+    "detect_cracks": "cracks",
+    "measure_cracks": "cracks",
     "LaneZones": "zones",
     "WHEEL_PATHS": "zones",
     "ZONE_NAMES": "zones",
