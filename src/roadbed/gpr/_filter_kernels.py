@@ -915,10 +915,11 @@ def shift_sinc(a, shift, half_width, out):
                         inner[k] += wt * np.float64(seg[k])
                 for k in range(k_lo, k_hi):
                     dst[k] = acc[k]
+            # outputs with some taps outside the record; those with none inside are 0
             for k in range(0, k_lo):
-                dst[k] = _sinc_edge(src, w, first + k)
+                dst[k] = _sinc_edge(src, w, first + k) if first + k + taps > 0 else 0.0
             for k in range(k_hi, n_out):
-                dst[k] = _sinc_edge(src, w, first + k)
+                dst[k] = _sinc_edge(src, w, first + k) if first + k < n else 0.0
     return out
 
 
