@@ -100,6 +100,17 @@ def test_focusing_velocity_homogeneous_half_space():
     assert abs(best - est.velocity_m_per_ns) <= 0.02 * V
 
 
+def test_focusing_velocity_of_large_pipes_with_their_radius():
+    # 10 cm radius pipes 0.3–0.45 m deep: a point's curve needs sqrt((z0 + R)/z0) ≈ 1.1–1.15 × v to fit
+    pipes = tuple(Pipe(a, 0.0, z, 0.1, "metal") for a, z in ((1.2, 0.3), (2.6, 0.45), (4.0, 0.35), (5.2, 0.4)))
+    scene = GprScene(layers=HOMOGENEOUS, pipes=pipes)
+    da, _ = synthetic_line(scene, n_traces=320, trace_spacing_m=0.02, n_samples=512, time_window_ns=30.0)
+    point = estimate_velocity(da, time_zero_ns=time_zero(da))
+    pipe = estimate_velocity(da, time_zero_ns=time_zero(da), radius_m=0.1)
+    assert point.velocity_m_per_ns > 1.05 * V
+    assert pipe.velocity_m_per_ns == pytest.approx(V, rel=0.03)
+
+
 def test_focusing_velocity_layered_scene_is_the_average_above_the_targets():
     depth = 0.7
     pipes = tuple(Pipe(a, 0.0, depth, 0.003, "metal") for a in (1.5, 3.0, 4.2, 5.5))

@@ -119,3 +119,16 @@ def test_focusing_with_air_gap(truth, name):
     # focusing a pipe as a point over-migrates a little (≈ sqrt((z0 + R)/z0)): 6 %, not 5 %
     assert est.velocity_m_per_ns == pytest.approx(target["v_avg_m_per_ns"], rel=0.06)
     assert est.velocity_m_per_ns == pytest.approx(target["v_rms_m_per_ns"], rel=0.055)
+
+
+@pytest.mark.parametrize("name", PIPES)
+def test_focusing_with_the_known_pipe_radius(truth, name):
+    da, target = _scene(truth, name)
+    aligned = align_time_zero(da)
+    point = estimate_velocity(aligned, **_antenna(truth))
+    est = estimate_velocity(aligned, radius_m=target["radius_m"], **_antenna(truth))
+    # the pipe's own curve: the point's over-migration goes, leaving the RMS velocity DOMAIN.md names
+    assert est.velocity_m_per_ns == pytest.approx(target["v_rms_m_per_ns"], rel=0.05)
+    assert est.velocity_m_per_ns < point.velocity_m_per_ns
+    with pytest.raises(ValueError, match="radius_m"):
+        estimate_velocity(aligned, radius_m=-0.1)

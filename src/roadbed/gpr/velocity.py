@@ -339,6 +339,7 @@ def estimate_velocity(
     max_channels: int = 4,
     antenna_height_m: float = 0.0,
     antenna_separation_m: float = 0.0,
+    radius_m: float = 0.0,
     engine: str = "numba",
 ) -> VelocityEstimate:
     """Velocity from the data alone: the one at which migration focuses diffractions best.
@@ -381,6 +382,12 @@ def estimate_velocity(
         the flanks of a shallow diffraction flatter than any single-velocity
         hyperbola, and a hyperbola then focuses at too high a velocity.
         ``time_zero_ns`` is the surface reflection.
+    radius_m : float
+        Radius of the diffracting pipes, m, where it is known (utility
+        records, a hyperbola fit): the flanks of a pipe's diffraction are
+        those of a point ``radius_m`` deeper, so focusing it as a point
+        over-estimates the velocity by about ``sqrt((z0 + R) / z0)`` (5 % for
+        a 10 cm pipe 0.5 m deep). Default 0: point diffractors.
     engine : {"numba", "numpy"}
         Kirchhoff kernel. Its trials migrate the traces in float32 (the
         data's precision), ρ-filtered once for all trial velocities.
@@ -400,11 +407,11 @@ def estimate_velocity(
     if migrator not in ("kirchhoff", "stolt"):
         raise ValueError(f"migrator must be 'kirchhoff' or 'stolt', got {migrator!r}")
     focusing_measure(np.ones(1), measure=measure)  # validates the name early
-    antenna = (float(antenna_height_m), float(antenna_separation_m))
-    if not (antenna[0] >= 0 and antenna[1] >= 0):
-        raise ValueError(f"antenna_height_m and antenna_separation_m must be ≥ 0, got {antenna}")
+    antenna = (float(antenna_height_m), float(antenna_separation_m), float(radius_m))
+    if not all(a >= 0 for a in antenna):
+        raise ValueError(f"antenna_height_m, antenna_separation_m and radius_m must be ≥ 0, got {antenna}")
     if migrator == "stolt" and any(antenna):
-        raise ValueError("migrator='stolt' has no antenna height or separation: use 'kirchhoff'")
+        raise ValueError("migrator='stolt' has no antenna height, separation or radius: use 'kirchhoff'")
     lines, dt, tau0 = _prepared_lines(
         da, time_zero_ns=time_zero_ns, remove_background=remove_background, max_channels=max_channels
     )
@@ -510,10 +517,12 @@ def _energy(x: np.ndarray) -> np.ndarray:
 
 
 def _migrate_lines(
-    lines, dt, tau0, dx, v, aperture_m, migrator, engine, da, antenna=(0.0, 0.0), *, rho_filtered: bool = False,
+    lines, dt, tau0, dx, v, aperture_m, migrator, engine, da, antenna=(0.0, 0.0, 0.0), *, rho_filtered: bool = False,
     out=None,
 ) -> np.ndarray:  # fmt: skip
     """Migrate each line (line, trace, sample) at velocity ``v``; returns the same shape.
+
+    ``antenna``: (height, separation, diffractor radius), m, see :func:`diffraction_twt`.
 
     ``rho_filtered``: the lines went through :func:`_rho_filtered` already
     (Kirchhoff only); ``out``: a float array of their shape that a Kirchhoff
@@ -561,7 +570,8 @@ def _refracted_migrate(lines: np.ndarray, geometry: KirchhoffGeometry, antenna, 
 
     The operator table is the hyperbola's (weights, aperture, angle and
     anti-aliasing limits), with every row's interpolation nodes moved to the
-    refracted, bistatic diffraction time.
+    refracted, bistatic diffraction time of a diffractor of radius ``antenna[2]``
+    whose top is at the image point.
     """
     n = lines.shape[-1]
     adc, adx, k0, k1, idx, w0, w1 = operator_table(geometry, n, np.float64)
@@ -572,7 +582,7 @@ def _refracted_migrate(lines: np.ndarray, geometry: KirchhoffGeometry, antenna, 
     for row in range(adx.size):
         w = w0[row] + w1[row]
         below = tau > 0
-        t = np.where(below, diffraction_twt(adx[row] * geometry.trace_spacing_m, depth, v,
+        t = np.where(below, diffraction_twt(adx[row] * geometry.trace_spacing_m, depth, v, radius_m=antenna[2],
                                             antenna_height_m=antenna[0], antenna_separation_m=antenna[1]), tau)
         s = (t + geometry.time_zero_ns - geometry.twt0_ns) / geometry.sample_interval_ns
         inside = (s >= 0.0) & (s <= n - 1)
