@@ -101,6 +101,7 @@ def test_scene_reads_with_documented_size_dt_and_positions(name):
     np.testing.assert_allclose(da[cv.DISTANCE].values, midpoints, atol=1e-9)
     assert da.attrs["position_reference"] == "model origin"
     assert da.attrs["model_y_m"] == pytest.approx(GEOMETRY["antenna_model_y_m"], abs=1e-9)
+    assert da.attrs[cv.ATTR_ANTENNA_SEPARATION] == pytest.approx(GEOMETRY["tx_rx_offset_m"], abs=1e-9)
     assert np.all(np.isfinite(da.values)) and np.abs(da.values).max() > 0
 
 

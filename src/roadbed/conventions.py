@@ -101,6 +101,10 @@ ATTR_TRACES_PER_SECOND = "traces_per_second"
 ATTR_RELATIVE_PERMITTIVITY = "relative_permittivity"
 ATTR_TIME_ZERO = "time_zero_ns"
 ATTR_CRS = "crs"
+#: height of the antennas above the ground surface, m (0 or absent: ground-coupled)
+ATTR_ANTENNA_HEIGHT = "antenna_height_m"
+#: transmitter–receiver separation along track, m (0 or absent: zero offset)
+ATTR_ANTENNA_SEPARATION = "antenna_separation_m"
 ATTR_COMPONENT = "field_component"
 ATTR_HISTORY = "history"
 #: prefix of attributes that copy the instrument's raw header fields verbatim

@@ -186,6 +186,20 @@ def _position_table(path: Path, f, name: str, n_traces: int) -> np.ndarray:
     return table
 
 
+def _separation(path: Path, f, rx: int, n_traces: int) -> float | None:
+    """Source–receiver distance of the first trace, m, where the file gives both positions."""
+    src_meta, rx_meta = "trace_metadata/srcs/src1/Position", f"trace_metadata/rxs/rx{rx}/Position"
+    if src_meta in f and rx_meta in f:
+        return float(np.linalg.norm(_position_table(path, f, src_meta, n_traces)[0]
+                                    - _position_table(path, f, rx_meta, n_traces)[0]))
+    src_grp, rx_grp = f.get("srcs/src1"), f.get(f"rxs/rx{rx}")
+    if src_grp is not None and "Position" in src_grp.attrs and rx_grp is not None and "Position" in rx_grp.attrs:
+        src = _vector3(path, _attr(path, src_grp, "Position", "/srcs/src1"), "/srcs/src1 attribute 'Position'")
+        rcv = _vector3(path, _attr(path, rx_grp, "Position", f"/rxs/rx{rx}"), f"/rxs/rx{rx} attribute 'Position'")
+        return float(np.linalg.norm(src - rcv))
+    return None
+
+
 def _positions(path: Path, f, rx: int, n_traces: int):
     """Midpoints (n_traces × 3, m) and their reference, or (None, reason)."""
     src_meta, rx_meta = "trace_metadata/srcs/src1/Position", f"trace_metadata/rxs/rx{rx}/Position"
@@ -338,6 +352,9 @@ def _read_open(path: Path, f, component: str, rx: int) -> xr.DataArray:
         for other in (i for i in range(3) if i != axis):
             column = midpoints[:, other]
             attrs[f"model_{_AXES[other]}_m"] = float(column[0]) if np.all(column == column[0]) else column.tolist()
+    separation = _separation(path, f, int(rx), n_traces)
+    if separation is not None:
+        attrs[cv.ATTR_ANTENNA_SEPARATION] = separation
     da = radargram(data, twt_ns=twt, distance_m=distance, attrs=attrs)
     return append_history(da, "read", path=str(path), component=component, rx=int(rx))
 
