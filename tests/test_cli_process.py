@@ -177,12 +177,15 @@ class FakeEstimate:
 @pytest.fixture
 def fake_velocity(monkeypatch):
     """Stand-ins for the estimator and time-zero picker, to check the command's wiring."""
-    calls = {"align": 0, "seen_attrs": []}
+    from roadbed.gpr.velocity import antenna_geometry
+
+    calls = {"align": 0, "seen_attrs": [], "seen_kwargs": []}
     velocity_module = types.ModuleType("roadbed.gpr.velocity")
     timezero_module = types.ModuleType("roadbed.gpr.timezero")
 
-    def estimate_velocity(da):
+    def estimate_velocity(da, **kwargs):
         calls["seen_attrs"].append(dict(da.attrs))
+        calls["seen_kwargs"].append(kwargs)
         return calls.get("result", FakeEstimate(0.1, 0.004))
 
     def align_time_zero(da):
@@ -192,6 +195,7 @@ def fake_velocity(monkeypatch):
         return out
 
     velocity_module.estimate_velocity = estimate_velocity
+    velocity_module.antenna_geometry = antenna_geometry
     timezero_module.align_time_zero = align_time_zero
     monkeypatch.setitem(sys.modules, "roadbed.gpr.velocity", velocity_module)
     monkeypatch.setitem(sys.modules, "roadbed.gpr.timezero", timezero_module)
@@ -200,7 +204,7 @@ def fake_velocity(monkeypatch):
 
 def _line_file(tmp_path, time_zero_ns):
     da = radargram(np.zeros((4, 8), np.float32), twt_ns=np.arange(8) * 0.5, distance_m=np.arange(4) * 0.1,
-                   attrs={cv.ATTR_TIME_ZERO: time_zero_ns})
+                   attrs={cv.ATTR_TIME_ZERO: time_zero_ns, cv.ATTR_FREQUENCY: 5e8})
     return roadbed.write(da, tmp_path / f"t0_{time_zero_ns}.nc")
 
 
@@ -215,6 +219,17 @@ def test_velocity_json_and_time_zero_rule(fake_velocity, tmp_path, capsys):
     assert fake_velocity["seen_attrs"][-1][cv.ATTR_TIME_ZERO] == 0.0
     code, out, _ = run(capsys, "velocity", _line_file(tmp_path, 0.0), "--json")
     assert code == 0 and fake_velocity["align"] == 1  # already at the surface
+
+
+def test_velocity_antenna_geometry_from_options(fake_velocity, tmp_path, capsys):
+    path = _line_file(tmp_path, 0.0)
+    code, _, err = run(capsys, "velocity", path, "--json", "--antenna-height", "0.05", "--antenna-separation", "0.1")
+    assert code == 0, err
+    assert fake_velocity["seen_kwargs"][-1] == {"antenna_height_m": 0.05, "antenna_separation_m": 0.1}
+    code, _, _ = run(capsys, "velocity", path, "--json")
+    assert fake_velocity["seen_kwargs"][-1] == {"antenna_height_m": 0.0, "antenna_separation_m": 0.0}
+    code, _, err = run(capsys, "velocity", path, "--json", "--antenna-height", "-1")
+    assert code == 1 and "antenna_height_m" in err
 
 
 def test_velocity_text_and_a_mapping_result(fake_velocity, tmp_path, capsys):

@@ -235,3 +235,19 @@ def test_fk_filter_on_3d_and_dask_matches_per_channel():
         fk_filter(vol, velocity_m_per_ns=0.3, keep="both")
     with pytest.raises(ValueError, match="regularly"):
         fk_filter(vol.assign_coords(distance=vol.distance**2), velocity_m_per_ns=0.3)
+
+
+def test_peak_frequency_of_a_ricker_and_of_a_tone():
+    from roadbed.gpr.spectral import peak_frequency
+    from roadbed.model import radargram
+
+    t = np.arange(1024) * 0.025  # ns
+    fp = 0.9  # GHz: a Ricker's amplitude spectrum f² exp(−f²/fp²) peaks at fp
+    arg = (np.pi * fp * (t - 8.0)) ** 2
+    ricker = (1 - 2 * arg) * np.exp(-arg)
+    da = radargram(np.tile(ricker, (5, 1)).astype(np.float32), twt_ns=t)
+    assert peak_frequency(da) == pytest.approx(fp * 1e9, rel=0.01)
+    tone = np.sin(2 * np.pi * 0.5 * t) * np.hanning(t.size)
+    assert peak_frequency(radargram(tone[None, :].astype(np.float32), twt_ns=t)) == pytest.approx(5e8, rel=0.01)
+    with pytest.raises(ValueError, match="constant"):
+        peak_frequency(radargram(np.ones((2, 64), np.float32), twt_ns=t[:64]))

@@ -174,6 +174,16 @@ def test_trace_spacing_from_manifest_and_missing_distance(tmp_path):
         open_survey(bare).lines[0].profile
 
 
+def test_antenna_geometry_from_manifest_goes_to_attrs(tmp_path):
+    save(line_data(4), tmp_path / "a.nc")
+    save(line_data(4), tmp_path / "b.nc")
+    path = manifest(tmp_path, '[survey]\nname = "s"\n[[line]]\npath = "a.nc"\noffset_m = 0\nantenna_height_m = 0.3\n'
+                              'antenna_separation_m = 0.16\n[[line]]\npath = "b.nc"\noffset_m = 1\n')
+    a, b = open_survey(path).profiles()
+    assert a.attrs[cv.ATTR_ANTENNA_HEIGHT] == 0.3 and a.attrs[cv.ATTR_ANTENNA_SEPARATION] == 0.16
+    assert cv.ATTR_ANTENNA_HEIGHT not in b.attrs and cv.ATTR_ANTENNA_SEPARATION not in b.attrs
+
+
 def test_trace_spacing_attribute_sets_along(tmp_path):
     save(line_data(4, distance=False, attrs={cv.ATTR_TRACE_SPACING: 0.02}), tmp_path / "a.nc")
     path = manifest(tmp_path, '[survey]\nname = "s"\n[[line]]\npath = "a.nc"\noffset_m = 0\nstart_m = 1\n')
@@ -317,6 +327,8 @@ HEAD = '[survey]\nname = "s"\n[[line]]\n' + GOOD_LINE  # a valid manifest with o
         (HEAD + "start_m = nan\n", "line[0].start_m"),
         (HEAD + "channel_spacing_m = 0\n", "line[0].channel_spacing_m"),
         (HEAD + "trace_spacing_m = -1\n", "line[0].trace_spacing_m"),
+        (HEAD + "antenna_height_m = -0.1\n", "line[0].antenna_height_m"),
+        (HEAD + 'antenna_separation_m = "wide"\n', "line[0].antenna_separation_m"),
         (HEAD + 'format = "nosuch"\n', "line[0].format"),
         (HEAD + 'gnss = "nosuch.csv"\n', "line[0].gnss.path"),
         (HEAD + 'gnss = { path = "a.nc", columns = { z = "h" } }\n', "line[0].gnss.columns.z"),

@@ -378,6 +378,14 @@ def _process(args: argparse.Namespace) -> int:
 
 # --- velocity ----------------------------------------------------------------------------
 
+#: options that state the antenna geometry where the file does not (gprMax models, air-launched antennas)
+ANTENNA_ARGUMENTS = (
+    arg("--antenna-height", type=float, default=None, metavar="M",
+        help="height of the antennas above the ground, m (default: the file's, else 0: ground-coupled)"),
+    arg("--antenna-separation", type=float, default=None, metavar="M",
+        help="transmitter-receiver separation, m (default: the file's, else 0)"),
+)
+
 #: the keys of the object printed by ``roadbed velocity --json``
 VELOCITY_KEYS = ("velocity_m_per_ns", "uncertainty_m_per_ns", "relative_permittivity")
 
@@ -405,13 +413,14 @@ def velocity_report(da) -> dict:
     estimate gives none or cannot bound it (infinite).
     """
     from .gpr.recipe import DEFAULT_STEPS, measurement_value
-    from .gpr.velocity import estimate_velocity
+    from .gpr.velocity import antenna_geometry, estimate_velocity
 
     if not _time_zero_at_surface(da):
+        from .gpr.spectral import with_frequency
         from .gpr.timezero import align_time_zero
 
-        da = align_time_zero(da)
-    result = estimate_velocity(da)
+        da = align_time_zero(with_frequency(da))
+    result = estimate_velocity(da, **antenna_geometry(da))
     provides = DEFAULT_STEPS["estimate_velocity"][1]
     values = {}
     for key in VELOCITY_KEYS:
@@ -436,12 +445,14 @@ def velocity_report(da) -> dict:
     arguments=[
         arg("path", metavar="PATH", help="a radargram file"),
         arg("--json", action="store_true", help="print a JSON object"),
+        *ANTENNA_ARGUMENTS,
     ],
 )
 def _velocity(args: argparse.Namespace) -> int:
-    line = SurveyLine(LineEntry(index=0, path=Path(args.path)))
+    line = SurveyLine(LineEntry(index=0, path=Path(args.path), antenna_height_m=args.antenna_height,
+                                antenna_separation_m=args.antenna_separation))  # fmt: skip
     try:
-        report = velocity_report(line.data)
+        report = velocity_report(line.profile)
     except ImportError as exc:
         print(f"roadbed velocity: velocity estimation is not available: {exc}", file=sys.stderr)
         return 1

@@ -71,6 +71,11 @@ Keys of ``[[line]]``:
     coordinate.
 ``format`` (str, optional)
     A registered format name (:func:`roadbed.formats`).
+``antenna_height_m``, ``antenna_separation_m`` (number ≥ 0, optional)
+    Height of the antennas above the ground and the transmitter–receiver
+    separation, m; copied to the profile's attrs, where velocity estimation
+    and detection read them (default: the file's own, else 0 — ground-coupled,
+    zero offset).
 ``gnss`` (str or table, optional)
     A CSV table of positions: a header row, then one row per fix. Roles and
     their default column names: ``trace`` (0-based trace index in file order)
@@ -129,7 +134,8 @@ MANIFEST_SUFFIX = ".toml"
 
 _TOP_KEYS = {"survey", "line"}
 _SURVEY_KEYS = {"name", "crs"}
-_LINE_KEYS = {"path", "offset_m", "channel_spacing_m", "start_m", "reverse", "trace_spacing_m", "format", "gnss"}
+_LINE_KEYS = {"path", "offset_m", "channel_spacing_m", "start_m", "reverse", "trace_spacing_m", "format", "gnss",
+              "antenna_height_m", "antenna_separation_m"}
 _GNSS_KEYS = {"path", "columns", "delimiter"}
 #: GNSS table roles and their default CSV column names
 GNSS_COLUMNS = {
@@ -181,6 +187,8 @@ class LineEntry:
     trace_spacing_m: float | None = None
     format: str | None = None
     gnss: GnssTable | None = None
+    antenna_height_m: float | None = None
+    antenna_separation_m: float | None = None
 
 
 def _is_number(value) -> bool:
@@ -205,7 +213,8 @@ class _Manifest:
             raise self.error(f"{field_name}.{unknown[0]}", f"one of the keys {sorted(keys)}", got=unknown[0])
         return value
 
-    def number(self, table: dict, key: str, where: str, *, default=None, required=False, positive=False, nonzero=False):
+    def number(self, table: dict, key: str, where: str, *, default=None, required=False, positive=False, nonzero=False,
+               nonnegative=False):
         name = f"{where}.{key}"
         if key not in table:
             if required:
@@ -218,6 +227,8 @@ class _Manifest:
             raise self.error(name, "a number > 0 (m)", got=value)
         if nonzero and value == 0:
             raise self.error(name, "a non-zero number (m)", got=value)
+        if nonnegative and value < 0:
+            raise self.error(name, "a number ≥ 0 (m)", got=value)
         return float(value)
 
     def text(self, table: dict, key: str, where: str, *, required=False) -> str | None:
@@ -279,6 +290,8 @@ class _Manifest:
             trace_spacing_m=self.number(table, "trace_spacing_m", where, positive=True),
             format=fmt.lower() if fmt else None,
             gnss=self.gnss(table["gnss"], where) if "gnss" in table else None,
+            antenna_height_m=self.number(table, "antenna_height_m", where, nonnegative=True),
+            antenna_separation_m=self.number(table, "antenna_separation_m", where, nonnegative=True),
         )
 
 
@@ -471,6 +484,10 @@ def _position(da: xr.DataArray, entry: LineEntry, crs: str | None, error) -> xr.
     out.attrs = dict(da.attrs)
     if crs is not None and cv.X in positions:
         out.attrs[cv.ATTR_CRS] = crs
+    for name, value in ((cv.ATTR_ANTENNA_HEIGHT, entry.antenna_height_m),
+                        (cv.ATTR_ANTENNA_SEPARATION, entry.antenna_separation_m)):
+        if value is not None:
+            out.attrs[name] = value
     if entry.reverse:
         out = out.isel({cv.TRACE: slice(None, None, -1)})
     return append_history(

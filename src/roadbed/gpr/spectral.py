@@ -21,7 +21,8 @@ from .. import conventions as cv
 from . import _spectral_kernels, _spectral_reference
 from ._apply import check_engine, map_traces, trace_axes
 
-__all__ = ["bandpass", "bandpass_array", "fk_filter", "fk_filter_array", "envelope", "instantaneous_phase"]
+__all__ = ["bandpass", "bandpass_array", "fk_filter", "fk_filter_array", "envelope", "instantaneous_phase",
+           "peak_frequency"]
 
 logger = logging.getLogger(__name__)
 
@@ -402,3 +403,69 @@ def instantaneous_phase(da: xr.DataArray, *, engine: str = "numba") -> xr.DataAr
         da, "instantaneous_phase", engine, "instantaneous_phase", attrs={cv.ATTR_UNITS: UNIT_RADIAN},
         name="instantaneous_phase",
     )  # fmt: skip
+
+
+def peak_frequency(da: xr.DataArray, *, max_traces: int = 2000) -> float:
+    """The frequency at which the mean amplitude spectrum of the traces peaks, Hz.
+
+    For a radargram whose file does not give the antenna's centre frequency
+    (a gprMax model, an unknown instrument): the steps that work in periods
+    of the centre frequency (dewow, first-break picking, band-pass) can use
+    this estimate. Each trace loses its mean first; the spectrum is that of
+    the whole record, zero-padded to at least 4096 samples (interpolated
+    bins), and the peak is refined by a parabola through the largest bin and
+    its neighbours.
+
+    Parameters
+    ----------
+    da : xarray.DataArray, dims (..., twt)
+        A radargram with a regular ``twt`` axis (ns).
+    max_traces : int
+        At most this many traces, evenly spread, enter the mean.
+
+    Returns
+    -------
+    float
+        Hz.
+
+    Raises
+    ------
+    ValueError
+        If every trace is constant (no spectrum to peak).
+    """
+    _, dt = time_axis(da)
+    values = np.asarray(da.transpose(..., cv.TWT).values, dtype=np.float64).reshape(-1, da.sizes[cv.TWT])
+    if values.shape[0] > max_traces:
+        values = values[np.linspace(0, values.shape[0] - 1, max_traces).round().astype(int)]
+    values = values - values.mean(axis=-1, keepdims=True)
+    n = max(4096, scipy.fft.next_fast_len(values.shape[-1]))
+    spectrum = np.abs(scipy.fft.rfft(values, n=n, axis=-1)).mean(axis=0)
+    spectrum[0] = 0.0
+    k = int(np.argmax(spectrum))
+    if spectrum[k] <= 0:
+        raise ValueError("every trace is constant: the radargram has no spectrum to find a peak frequency in")
+    shift = 0.0
+    if 0 < k < spectrum.size - 1:
+        a, b, c = spectrum[k - 1], spectrum[k], spectrum[k + 1]
+        denom = a - 2 * b + c
+        shift = 0.5 * (a - c) / denom if denom < 0 else 0.0
+    return float((k + shift) / (n * dt * 1e-9))
+
+
+def with_frequency(da: xr.DataArray) -> xr.DataArray:
+    """``da`` itself where it states its centre frequency; else a copy with :func:`peak_frequency` as ``frequency_hz``.
+
+    The estimate is logged and its origin recorded in the history.
+    """
+    value = da.attrs.get(cv.ATTR_FREQUENCY)
+    try:
+        if value is not None and math.isfinite(float(value)) and float(value) > 0:
+            return da
+    except (TypeError, ValueError):
+        pass
+    f = peak_frequency(da)
+    logger.info("%s: no centre frequency in the file; using the spectrum's peak, %.0f MHz",
+                da.attrs.get(cv.ATTR_SOURCE, "radargram"), f / 1e6)
+    from ..model import append_history
+
+    return append_history(da.assign_attrs({cv.ATTR_FREQUENCY: f}), "peak_frequency", frequency_hz=f)

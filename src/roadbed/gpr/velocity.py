@@ -326,6 +326,25 @@ def _prepared_lines(da: xr.DataArray, *, time_zero_ns: float, remove_background:
     return lines, dt * factor, float(twt[keep][0] - time_zero_ns)
 
 
+def antenna_geometry(da: xr.DataArray) -> dict[str, float]:
+    """The antenna height and separation a radargram's attrs give, m (0 where absent), as keyword arguments.
+
+    Returns ``{"antenna_height_m": h, "antenna_separation_m": s}`` for
+    :func:`estimate_velocity`, :func:`fit_hyperbola` and detection.
+    """
+    out = {}
+    for attr, key in ((cv.ATTR_ANTENNA_HEIGHT, "antenna_height_m"), (cv.ATTR_ANTENNA_SEPARATION, "antenna_separation_m")):
+        value = da.attrs.get(attr, 0.0)
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"attrs[{attr!r}] must be a number ≥ 0 (m), got {value!r}") from None
+        if not (math.isfinite(value) and value >= 0):
+            raise ValueError(f"attrs[{attr!r}] must be a number ≥ 0 (m), got {value!r}")
+        out[key] = value
+    return out
+
+
 def estimate_velocity(
     da: xr.DataArray,
     *,
