@@ -356,8 +356,8 @@ def estimate_velocity(
     time_zero_ns: float = 0.0,
     remove_background: bool = True,
     max_channels: int = 4,
-    antenna_height_m: float = 0.0,
-    antenna_separation_m: float = 0.0,
+    antenna_height_m: float | None = None,
+    antenna_separation_m: float | None = None,
     radius_m: float = 0.0,
     engine: str = "numba",
 ) -> VelocityEstimate:
@@ -393,8 +393,9 @@ def estimate_velocity(
         velocity and would only dilute the measure).
     max_channels : int
         Channels of a 3-D survey used (evenly spread).
-    antenna_height_m, antenna_separation_m : float
-        Height of the antennas above the ground and their separation, m.
+    antenna_height_m, antenna_separation_m : float, optional
+        Height of the antennas above the ground and their separation, m
+        (default: the radargram's attrs, :func:`antenna_geometry`, else 0).
         With either non-zero, the migration's diffraction times are those of
         :func:`diffraction_twt` (rays refracted at the surface, bistatic
         legs) instead of the hyperbola: an air gap of a few centimetres makes
@@ -426,6 +427,11 @@ def estimate_velocity(
     if migrator not in ("kirchhoff", "stolt"):
         raise ValueError(f"migrator must be 'kirchhoff' or 'stolt', got {migrator!r}")
     focusing_measure(np.ones(1), measure=measure)  # validates the name early
+    stated = antenna_geometry(da)
+    if antenna_height_m is None:
+        antenna_height_m = stated["antenna_height_m"]
+    if antenna_separation_m is None:
+        antenna_separation_m = stated["antenna_separation_m"]
     antenna = (float(antenna_height_m), float(antenna_separation_m), float(radius_m))
     if not all(a >= 0 for a in antenna):
         raise ValueError(f"antenna_height_m, antenna_separation_m and radius_m must be ≥ 0, got {antenna}")
