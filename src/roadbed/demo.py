@@ -210,22 +210,55 @@ def _pavement(manifest: Path, truth: list[Hazard], out: Path, outputs: list) -> 
     # the sample scan is in map coordinates; its road frame is the sample survey's
     scan = read_scan(scan_path, resolution_mm=10.0, origin_xy_m=SAMPLE["origin_xy_m"],
                      heading_deg=SAMPLE["heading_deg"])
+    from .cli_cracks import write_mask
+    from .pavement.cracks import detect_cracks, measure_cracks
+
     report = measure_pavement(scan, input=str(scan_path))
+    mask = detect_cracks(scan)
+    cracks = measure_cracks(mask, source=str(scan_path))
+    report["cracks"] = cracks.brief()
+    outputs.append(str(write_mask(mask, out / "pavement_cracks.png")))
     fig, ax = plt.subplots(figsize=(10, 3.5))
     elevation = scan[cv.ELEVATION]
     image = ax.pcolormesh(scan[cv.ALONG].values, scan[cv.ACROSS].values, elevation.values.T, shading="nearest",
                           cmap="terrain")
     fig.colorbar(image, ax=ax, label="elevation (mm)")
     _draw_truth(ax, truth, surface=True)
+    for crack in cracks.hazards:  # the measured centrelines (or a pattern's outline), drawn over the truth
+        verts = np.asarray(crack.vertices)
+        ax.plot(verts[:, 0], verts[:, 1], "-", color="k", lw=1.5)
+        ax.annotate(f"{crack.attributes['crack_type']} crack, {crack.attributes['mean_width_mm']:.0f} mm "
+                    f"({crack.attributes['severity']})", (verts[0, 0], verts[0, 1]), color="k", fontsize=8,
+                    xytext=(0, 6), textcoords="offset points")  # fmt: skip
     for pothole in report["potholes"]:
         ax.annotate(f"pothole {pothole['max_depth_mm']:.0f} mm ({pothole['severity']})",
                     (pothole["along_m"], pothole["across_m"]), color="k", fontsize=8)
     ax.set_xlabel("along-track position (m)")
     ax.set_ylabel("across-track position (m)")
-    ax.set_title(f"laser scan: MPD {report['mpd_mm']:.2f} mm, {len(report['potholes'])} pothole(s)")
+    ax.set_title(f"laser scan: MPD {report['mpd_mm']:.2f} mm, {len(report['potholes'])} pothole(s), "
+                 f"{report['cracks']['n_cracks']} crack(s) (black: measured; truth dotted)")
     fig.tight_layout()
     fig.savefig(out / "pavement.png", dpi=110)
     plt.close(fig)
     (out / "pavement.json").write_text(json.dumps(report, indent=1) + "\n")
-    outputs.extend([str(out / "pavement.png"), str(out / "pavement.json")])
+    (out / "pavement_table.md").write_text(pavement_table(report))
+    outputs.extend([str(out / "pavement.png"), str(out / "pavement.json"), str(out / "pavement_table.md")])
     return report
+
+
+def _mm(value) -> str:
+    return "–" if value is None else f"{value:.1f}"
+
+
+def pavement_table(report: dict) -> str:
+    """The ruts and potholes of a ``roadbed pavement --json`` report as Markdown tables."""
+    lines = ["# Ruts", "", "| along (m) | wheel path | straightedge depth (mm) | wire depth (mm) |",
+             "| ---: | --- | ---: | ---: |"]  # fmt: skip
+    lines += [f"| {r['along_m']:.1f} | {r['wheel_path']} | {_mm(r['depth_straightedge_mm'])} | "
+              f"{_mm(r['depth_wire_mm'])} |" for r in report["ruts"]]  # fmt: skip
+    lines += ["", "# Potholes", "", "| along (m) | across (m) | area (m²) | max depth (mm) | mean depth (mm) | severity |",
+              "| ---: | ---: | ---: | ---: | ---: | --- |"]  # fmt: skip
+    lines += [f"| {p['along_m']:.2f} | {p['across_m']:.2f} | {p['area_m2']:.3f} | {p['max_depth_mm']:.1f} | "
+              f"{p['mean_depth_mm']:.1f} | {p['severity']} |" for p in report["potholes"]]  # fmt: skip
+    lines += ["", f"Mean profile depth: {report['mpd_mm']:.2f} mm", ""]
+    return "\n".join(lines)
