@@ -135,8 +135,10 @@ def _leg_time(r, depth, v, h):
     """One-way time, ns, from an antenna ``h`` m above the surface to a point ``depth`` m below it and ``r`` m aside.
 
     The ray refracts at the surface (Snell: ``sin θ_air / c = sin θ_ground / v``);
-    the point where it crosses is found by bisection (the misfit of Snell's
-    law is monotonic in it). All arguments broadcast; ``h = 0`` is the straight ray.
+    the point ``a`` where it crosses solves ``f(a) = sin θ_air / c − sin θ_ground / v = 0``,
+    which increases monotonically on ``[0, r]``: Newton steps kept inside a
+    bracket that shrinks with every step (a bisection where Newton would leave
+    it). All arguments broadcast; ``h = 0`` is the straight ray.
     """
     r, depth, v = np.broadcast_arrays(np.abs(np.asarray(r, np.float64)), np.asarray(depth, np.float64),
                                       np.asarray(v, np.float64))  # fmt: skip
@@ -144,11 +146,21 @@ def _leg_time(r, depth, v, h):
     if h <= 0:
         return np.hypot(r, depth) / v
     lo, hi = np.zeros_like(r), r.copy()
-    for _ in range(60):  # 2⁻⁶⁰ of the offset: far below a sample
-        a = 0.5 * (lo + hi)
-        misfit = a / (c * np.hypot(a, h)) - (r - a) / (v * np.maximum(np.hypot(r - a, depth), 1e-300))
+    a = 0.5 * r
+    for _ in range(100):
+        air = np.hypot(a, h)
+        ground = np.maximum(np.hypot(r - a, depth), 1e-300)
+        misfit = a / (c * air) - (r - a) / (v * ground)
         lo, hi = np.where(misfit < 0, a, lo), np.where(misfit < 0, hi, a)
-    a = 0.5 * (lo + hi)
+        slope = h * h / (c * air**3) + depth * depth / (v * ground**3)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            newton = a - misfit / slope
+        inside = np.isfinite(newton) & (newton >= lo) & (newton <= hi)
+        step = np.where(inside, newton, 0.5 * (lo + hi))
+        done = np.max(np.abs(step - a), initial=0.0) <= 1e-13 * max(1.0, float(np.max(r, initial=0.0)))
+        a = step
+        if done:
+            break
     return np.hypot(a, h) / c + np.hypot(r - a, depth) / v
 
 
