@@ -470,4 +470,4 @@ def _velocity(args: argparse.Namespace) -> int:
 
 
 # subcommands defined in their own modules register themselves on import
-from . import cli_cracks, cli_pavement  # noqa: E402,F401
+from . import cli_cracks, cli_detect, cli_pavement  # noqa: E402,F401

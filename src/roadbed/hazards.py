@@ -39,7 +39,8 @@ class Hazard:
     attributes : dict
         Measured properties with units in their names: ``diameter_m``,
         ``width_m``, ``height_m``, ``length_m``, ``volume_m3``, ``material``,
-        ``fill``, ``severity`` …
+        ``fill``, ``severity`` … A cavity's ``length_m`` is its extent along
+        the track and ``width_m`` across it.
     confidence : float
         0–1; 1 for ground truth.
     source : str

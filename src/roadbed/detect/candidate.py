@@ -58,8 +58,8 @@ class Candidate:
         Peak of the migrated envelope relative to the surface reflection's
         envelope peak (dimensionless, after the recipe's gain).
     polarity : float
-        Correlation of the migrated waveform at the peak with the surface
-        reflection's wavelet, −1 … 1: > 0 same polarity as the surface
+        Normalised correlation of the unmigrated traces at the top (stacked)
+        with the surface reflection's wavelet at the best lag, −1 … 1: > 0 same polarity as the surface
         (metal, water), < 0 reversed (air void, air-filled plastic pipe).
     width_m : float
         Along-track extent of the migrated response above half its peak, m.
