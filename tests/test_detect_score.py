@@ -375,3 +375,11 @@ def test_scene_parameter_ranges():
         scene_spec(0, kind="grid")
     with pytest.raises(ValueError):
         scene_spec(0, split="validation")
+
+
+def test_json_item_with_null_width_is_read():
+    from roadbed.detect.score import detection_from_json
+
+    item = detection_from_json({"kind": "pipe", "x_m": 1.0, "y_m": 0.0, "depth_m": 0.5, "width_m": None,
+                                "confidence": 0.9, "source": "s"})  # fmt: skip
+    assert math.isnan(item.width_m) and item.confidence == 0.9

@@ -322,11 +322,15 @@ def detection_from_json(item: Mapping) -> DetectionItem:
         x,
         float(item.get("y_m", 0.0)),
         depth,
-        float(item.get("width_m", math.nan)),
-        float(item.get("confidence", math.nan)),
+        _number_or_nan(item.get("width_m")),  # null: a pipe whose radius is not resolvable
+        _number_or_nan(item.get("confidence")),
         str(item.get("source", "")),
         polyline,
     )
+
+
+def _number_or_nan(value) -> float:
+    return math.nan if value is None else float(value)
 
 
 def _polyline_midpoint(vertices: Sequence[tuple[float, float, float]]) -> tuple[float, float, float]:
