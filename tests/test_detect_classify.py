@@ -31,7 +31,7 @@ def test_fit_recovers_a_known_logistic_model_and_its_probabilities():
     x_test, _ = _draw(truth, 2000, rng)
     # softmax weights are defined up to a common shift per column: compare probabilities
     diff = np.abs(fitted.probabilities(x_test) - truth.probabilities(x_test))
-    assert np.quantile(diff, 0.99) < 0.03 and diff.max() < 0.1
+    assert np.quantile(diff, 0.99) < 0.04 and diff.max() < 0.1  # sampling error of 20,000 draws
 
 
 def test_balanced_weights_keep_probabilities_calibrated():
@@ -73,7 +73,8 @@ def test_design_matrix_transforms_and_classify_sets_kind_and_confidence(tmp_path
     x = design_matrix([c])
     assert x.shape == (1, len(FEATURES))
     assert x[0, FEATURES.index("amplitude")] == pytest.approx(math.log(0.3))
-    assert x[0, FEATURES.index("polarity")] == 0.9
+    assert x[0, FEATURES.index("width_m")] == pytest.approx(math.log(0.1))
+    assert x[0, FEATURES.index("ringing")] == pytest.approx(math.log1p(0.1))
     # a model that says "cavity" for wide responses
     m = len(FEATURES)
     weights = np.zeros((3, m + 1))

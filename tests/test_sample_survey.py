@@ -164,3 +164,17 @@ def test_demo_maps_the_crack_of_the_laser_scan(demo, truth):
     assert set(np.unique(mask)) == {0, 255}
     table = (out / "pavement_table.md").read_text()
     assert "| 5.00 | 0.15 |" in table and "moderate" in table
+
+
+def test_demo_detects_the_shallow_pipe_and_draws_the_detections(demo, truth):
+    out, summary = demo
+    items = json.loads((out / "detections.json").read_text())
+    assert summary["detections"]["n_detections"] == len(items)
+    pipes = [it for it in items if it["kind"] == "pipe" and "polyline" in it]
+    assert pipes, "the metal pipe crosses all 12 channels of both passes: it must be linked"
+    from roadbed.detect.score import score_detections
+
+    score = score_detections(items, truth, surveyed_length_m=10.0)
+    assert score.tp >= 2 and score.plan_position_error_m <= 0.10 and score.median_depth_error_m <= 0.05
+    for name in ("bscans", "depth_slice", "map"):
+        assert (out / f"detections_{name}.png").stat().st_size > 10_000

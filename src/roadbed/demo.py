@@ -5,8 +5,10 @@ on the map, plots a B-scan per line, a depth slice through all lines with
 the ground truth drawn over it and the survey map, and saves every
 positioned profile as netCDF. Then processes every line with the default
 recipe (to depth), grids the survey into one volume and plots processed
-B-scans and a depth slice of the volume; and measures the laser scan of the
-surface (ruts, potholes, texture). It grows with every later capability.
+B-scans and a depth slice of the volume; detects pipes and cavities
+(``roadbed detect``) and draws them on the B-scans, the depth slice and a
+plan map beside the truth; and measures the laser scan of the surface (ruts,
+potholes, texture, cracks). It grows with every later capability.
 """
 
 from __future__ import annotations
@@ -146,11 +148,12 @@ def run_demo(out_dir, *, manifest=None, slice_depth_m: float = 0.45) -> dict:
     outputs.append(str(out / "survey_map.png"))
 
     processed = _process(survey, profiles, truth, out, outputs, slice_depth_m=slice_depth_m)
+    detected = _detections(manifest, survey, truth, out, outputs, slice_depth_m=slice_depth_m)
     surface = _pavement(manifest, truth, out, outputs)
 
     summary = {"manifest": str(manifest), "survey": survey.name, "crs": survey.crs,
                "extent_m": list(survey.extent()), "lines": lines, "truth": len(truth),
-               "processing": processed, "pavement": surface, "outputs": outputs}
+               "processing": processed, "detections": detected, "pavement": surface, "outputs": outputs}
     (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
     return summary
 
@@ -190,6 +193,83 @@ def _process(survey, profiles, truth, out: Path, outputs: list, *, slice_depth_m
     outputs.append(str(out / "processed_depth_slice.png"))
     return {"recipe": recipe.name, "volume": str(volume_path), "volume_dims": list(volume.dims),
             "volume_shape": list(volume.shape)}
+
+
+#: colour of each detected kind in the demo's figures
+KIND_COLOURS = {"pipe": "tab:orange", "cavity": "tab:red", "other": "tab:cyan"}
+
+
+def _draw_detections(ax, hazards: list[Hazard], *, frame: str = "road") -> None:
+    """Detected hazards in plan view: road ``along`` × ``across`` or map ``x`` × ``y``, with a marker per vertex."""
+    for hazard in hazards:
+        if frame == "map":
+            if hazard.map_vertices is None:
+                continue
+            pts = np.asarray(hazard.map_vertices, float)
+        else:
+            pts = np.asarray(hazard.vertices, float)[:, :2]
+        if hazard.geometry_type == "polygon":
+            pts = np.vstack([pts, pts[:1]])
+        ax.plot(pts[:, 0], pts[:, 1], "o-" if hazard.kind != "other" else "x", color=KIND_COLOURS[hazard.kind],
+                lw=2.0, ms=4, mec="k", mew=0.5)  # fmt: skip
+
+
+def _detections(manifest: Path, survey, truth: list[Hazard], out: Path, outputs: list, *,
+                slice_depth_m: float) -> dict:  # fmt: skip
+    """``roadbed detect`` on the survey: JSON, detections on B-scans, on a depth slice and on the map."""
+    import matplotlib.pyplot as plt
+
+    from .detect import detect, json_items
+    from .detect.score import score_detections
+    from .plot import plot_bscan, plot_depth_slice
+
+    found = detect([manifest])
+    items = json_items(found)
+    (out / "detections.json").write_text(json.dumps(items, indent=1) + "\n")
+    outputs.append(str(out / "detections.json"))
+
+    fig, axes = plt.subplots(len(found.lines), 1, figsize=(10, 3.2 * len(found.lines)), squeeze=False)
+    for ax, line in zip(axes[:, 0], found.lines, strict=True):
+        channel = line.processed.sizes[cv.CHANNEL] // 2
+        plot_bscan(line.processed.isel({cv.CHANNEL: channel}), ax=ax)
+        for c in found.candidates:
+            if c.line == line.line and c.channel == channel:
+                ax.plot(c.along_m, c.twt_ns, "o", mfc="none", mec=KIND_COLOURS.get(c.kind, "w"), ms=12, mew=2)
+                ax.annotate(f"{c.kind} {c.confidence:.2f}", (c.along_m, c.twt_ns), color=KIND_COLOURS.get(c.kind, "w"),
+                            xytext=(8, -8), textcoords="offset points", fontsize=8)  # fmt: skip
+        ax.set_title(f"{Path(line.source).name}, channel {channel}: detections (v = {line.velocity_m_per_ns:.3f} m/ns)")
+    fig.tight_layout()
+    fig.savefig(out / "detections_bscans.png", dpi=110)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(10, 3.5))
+    volume = found.lines  # each line's processed channels, sliced at the depth its velocity gives
+    for line in volume:
+        plot_depth_slice(line.processed.assign_coords({cv.ALONG: (cv.TRACE, line.processed[cv.DISTANCE].values)}),
+                         twt_ns=2 * slice_depth_m / line.velocity_m_per_ns, ax=ax)  # fmt: skip
+    _draw_truth(ax, truth, surface=False)
+    _draw_detections(ax, found.hazards)
+    ax.set_ylim(*survey.extent()[2:])
+    ax.set_title(f"detections over the depth slice at {slice_depth_m:.2f} m (thin: truth; thick: detected)")
+    fig.tight_layout()
+    fig.savefig(out / "detections_depth_slice.png", dpi=110)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(6, 6))
+    from .plot import plot_survey_map
+
+    plot_survey_map(survey, ax=ax)
+    frame = "map" if all(h.map_vertices is not None for h in found.hazards) and found.hazards else "road"
+    _draw_detections(ax, found.hazards, frame=frame)
+    ax.set_title("detections on the survey map (orange pipes, red cavities, cyan other)")
+    fig.tight_layout()
+    fig.savefig(out / "detections_map.png", dpi=110)
+    plt.close(fig)
+    outputs += [str(out / f"detections_{name}.png") for name in ("bscans", "depth_slice", "map")]
+    extent = survey.extent()
+    score = score_detections(items, truth, surveyed_length_m=extent[1] - extent[0])
+    return {"n_detections": len(items), "kinds": {k: sum(it["kind"] == k for it in items) for k in KIND_COLOURS},
+            "score": score.summary()}  # fmt: skip
 
 
 def _pavement(manifest: Path, truth: list[Hazard], out: Path, outputs: list) -> dict | None:

@@ -20,17 +20,18 @@ from dataclasses import asdict, dataclass, field
 
 __all__ = ["Candidate", "FEATURES"]
 
-#: the numeric features the classifier reads, in this order (see :class:`Candidate` for meaning and units)
+#: the numeric features the classifier reads, in this order (see :class:`Candidate` for meaning and units).
+#: Shape, strength and reverberation only: polarity is measured against a surface wavelet that a raised
+#: antenna's direct wave overlaps (it then flips), and depth says nothing about what a response is; both
+#: still describe a detection (fill, material)
 FEATURES = (
     "amplitude",
-    "polarity",
     "width_m",
     "focus_ratio",
     "hyperbola_misfit",
     "flat_misfit",
     "ringing",
     "snr",
-    "depth_m",
 )
 
 

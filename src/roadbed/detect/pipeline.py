@@ -224,8 +224,27 @@ def prepare_line(da: xr.DataArray, *, recipe=None, line: int = 0, positions: str
     )
 
 
+def _refined_depth(c: Candidate) -> Candidate:
+    """A diffraction's depth from its own hyperbola fit, where that fit is sound; the line velocity's otherwise.
+
+    One velocity per line puts every response at ``v·τ/2``; a diffraction's
+    flanks fix the velocity above it (and so its depth) by themselves, which
+    serves a line with targets in different ground (layers, trench backfill)
+    better. Sound: a focused response (``focus_ratio`` ≥ 3) whose fitted
+    velocity is plausible and known to 10 %.
+    """
+    v, dv = c.velocity_m_per_ns, c.velocity_std_m_per_ns
+    depth = c.extra.get("hyperbola_depth_m", math.nan)
+    lo, hi = PLAUSIBLE_VELOCITY_M_PER_NS
+    sound = (c.focus_ratio >= 3.0 and math.isfinite(depth) and depth > 0 and lo <= v <= hi
+             and math.isfinite(dv) and dv <= 0.1 * v)  # fmt: skip
+    source = "hyperbola fit" if sound else "line velocity"
+    extra = {**c.extra, "depth_source": source, "migration_depth_m": c.depth_m}
+    return replace(c, depth_m=float(depth) if sound else c.depth_m, extra=extra)
+
+
 def line_candidates(prepared: PreparedLine, *, min_snr: float | None = None) -> list[Candidate]:
-    """Every response in every channel of a prepared line (unclassified)."""
+    """Every response in every channel of a prepared line (unclassified), depths refined (:func:`_refined_depth`)."""
     out: list[Candidate] = []
     options = {} if min_snr is None else {"min_snr": min_snr}
     for channel in range(prepared.processed.sizes[cv.CHANNEL]):
@@ -245,7 +264,7 @@ def line_candidates(prepared: PreparedLine, *, min_snr: float | None = None) -> 
             **prepared.antenna,
             **options,
         )
-    return out
+    return [_refined_depth(c) for c in out]
 
 
 @dataclass(frozen=True)
@@ -291,6 +310,55 @@ def _map_vertices(prepared: dict[tuple[str, int], PreparedLine], members: Sequen
     return tuple(out)
 
 
+def _oblique_depths(candidates: list[Candidate], tracks: Sequence[PipeTrack]) -> list[Candidate]:
+    """The candidates with the depths of pipes crossed at a plan angle θ corrected by cos θ.
+
+    A line crossing a pipe at angle θ from the perpendicular sees a hyperbola
+    stretched along track by 1/cos θ: its own fit returns the apparent
+    velocity v/cos θ, and so a depth 1/cos θ too deep. Linking gives θ;
+    depths from a member's own hyperbola fit are scaled back.
+    """
+    scale = {}
+    for track in tracks:
+        if len(track.members) >= 3 and math.isfinite(track.plan_angle_deg):
+            cos = math.cos(math.radians(track.plan_angle_deg))
+            for member in track.members:
+                scale[id(member)] = cos
+    out = []
+    for c in candidates:
+        k = scale.get(id(c))
+        if k is not None and c.extra.get("depth_source") == "hyperbola fit":
+            c = replace(c, depth_m=c.depth_m * k, extra={**c.extra, "plan_angle_corrected": True})
+        out.append(c)
+    return out
+
+
+def _merge_stacked(groups: Sequence[CavityGroup]) -> list[CavityGroup]:
+    """Cavity groups that overlap in plan merged into one, at the shallowest top.
+
+    A void's bottom echo and its reverberations, or its top seen at a
+    different depth by neighbouring channels, group apart from the top by
+    depth; in plan they lie inside it.
+    """
+    groups = sorted(groups, key=lambda g: g.depth_m)
+    merged: list[CavityGroup] = []
+    for g in groups:
+        host = next((m for m in merged if g.x_min_m < m.x_max_m and m.x_min_m < g.x_max_m
+                     and g.y_min_m <= m.y_max_m and m.y_min_m <= g.y_max_m), None)  # fmt: skip
+        if host is None:
+            merged.append(g)
+            continue
+        members = host.members + g.members
+        heights = [h for h in (host.height_m, g.height_m) if h is not None]
+        merged[merged.index(host)] = replace(
+            host, members=members, x_min_m=min(host.x_min_m, g.x_min_m), x_max_m=max(host.x_max_m, g.x_max_m),
+            y_min_m=min(host.y_min_m, g.y_min_m), y_max_m=max(host.y_max_m, g.y_max_m),
+            height_m=max(heights) if heights else None,
+            confidence=float(np.mean([c.confidence for c in members])),
+        )  # fmt: skip
+    return merged
+
+
 def _hazards(pipes, cavities, others, prepared) -> list[Hazard]:
     hazards = []
     for group in (*pipes, *cavities):
@@ -330,8 +398,10 @@ def detect_lines(lines: Iterable[tuple[xr.DataArray, int, str]], *, recipe=None,
     candidates = classify(candidates, model=model)
     # every B-scan's across position, so a channel where nothing was found still counts as a gap
     across = np.unique(np.concatenate([line.across_m for line in prepared.values()])) if prepared else None
-    pipes = link_pipes([c for c in candidates if c.kind == "pipe"], across_positions_m=across)
-    cavities = group_cavities([c for c in candidates if c.kind == "cavity"], across_positions_m=across)
+    pipe_candidates = [c for c in candidates if c.kind == "pipe"]
+    pipes = link_pipes(_oblique_depths(pipe_candidates, link_pipes(pipe_candidates, across_positions_m=across)),
+                       across_positions_m=across)  # fmt: skip
+    cavities = _merge_stacked(group_cavities([c for c in candidates if c.kind == "cavity"], across_positions_m=across))
     others = [c for c in candidates if c.kind == "other"]
     return Detections(candidates, pipes, cavities, others, _hazards(pipes, cavities, others, prepared),
                       list(prepared.values()))  # fmt: skip
