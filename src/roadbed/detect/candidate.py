@@ -21,11 +21,11 @@ from dataclasses import asdict, dataclass, field
 __all__ = ["Candidate", "FEATURES"]
 
 #: the numeric features the classifier reads, in this order (see :class:`Candidate` for meaning and units).
-#: Shape, strength and reverberation only: polarity is measured against a surface wavelet that a raised
-#: antenna's direct wave overlaps (it then flips), and depth says nothing about what a response is; both
-#: still describe a detection (fill, material)
+#: Shape, signal-to-noise and reverberation only. The amplitude relative to the surface reflection depends
+#: on spreading (a 2-D model's line source against a real antenna), on the antenna's height and on the direct
+#: wave that overlaps a raised antenna's surface reflection; polarity flips with that overlap; depth says
+#: nothing about what a response is. All three still describe a detection (material, fill).
 FEATURES = (
-    "amplitude",
     "width_m",
     "focus_ratio",
     "hyperbola_misfit",

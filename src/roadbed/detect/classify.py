@@ -13,9 +13,11 @@ are calibrated on data like its training data, which the training script
 checks on held-out scenes.
 
 Features enter transformed (:data:`TRANSFORMS`: logarithms of the positive,
-heavy-tailed ones) and standardised with the training set's mean and
-standard deviation; a missing value (nan: no hyperbola fit) becomes the
-training mean.
+heavy-tailed ones); a missing value (nan: no hyperbola fit) becomes the
+training mean; with ``interactions`` the products of every pair of features
+(squares included) join them — a diffraction is narrow *and* well fitted by
+a hyperbola, a flat top wide *and* better fitted flat — and every column is
+standardised with the training set's mean and standard deviation.
 """
 
 from __future__ import annotations
@@ -77,10 +79,15 @@ class ClassifierModel:
 
     Attributes
     ----------
-    mean, scale : ndarray, shape (n_features,)
-        Standardisation of the transformed features.
-    weights : ndarray, shape (n_classes, n_features + 1)
-        Per class: the bias, then one weight per standardised feature.
+    mean, scale : ndarray, shape (n_columns,)
+        Standardisation of the design columns (the features, then with
+        ``interactions`` their pairwise products).
+    weights : ndarray, shape (n_classes, n_columns + 1)
+        Per class: the bias, then one weight per standardised column.
+    fill : ndarray, shape (n_features,), optional
+        What a missing transformed feature becomes (the training mean); None: 0 after standardising.
+    interactions : bool
+        Whether the design holds the pairwise products.
     classes : tuple of str
     features : tuple of str
         The feature names the model was fitted on (must equal :data:`FEATURES`).
@@ -89,12 +96,21 @@ class ClassifierModel:
     mean: np.ndarray
     scale: np.ndarray
     weights: np.ndarray
+    fill: np.ndarray | None = None
+    interactions: bool = False
     classes: tuple[str, ...] = CLASSES
     features: tuple[str, ...] = FEATURES
 
+    def design(self, x: np.ndarray) -> np.ndarray:
+        """The design columns of transformed features ``x`` (n, n_features), not yet standardised."""
+        x = np.asarray(x, np.float64)
+        if self.fill is not None:
+            x = np.where(np.isfinite(x), x, self.fill)
+        return _with_products(x) if self.interactions else x
+
     def probabilities(self, x: np.ndarray) -> np.ndarray:
         """Class probabilities for transformed features ``x`` (n, n_features) → (n, n_classes)."""
-        z = (np.asarray(x, np.float64) - self.mean) / self.scale
+        z = (self.design(x) - self.mean) / self.scale
         z = np.where(np.isfinite(z), z, 0.0)
         logits = self.weights[:, 0] + z @ self.weights[:, 1:].T
         logits -= logits.max(axis=1, keepdims=True)
@@ -104,13 +120,21 @@ class ClassifierModel:
     def save(self, path) -> Path:
         """Write the model as ``.npz``."""
         path = Path(path)
-        np.savez(path, mean=self.mean, scale=self.scale, weights=self.weights, classes=np.array(self.classes),
+        fill = np.full(len(self.features), np.nan) if self.fill is None else self.fill
+        np.savez(path, mean=self.mean, scale=self.scale, weights=self.weights, fill=fill,
+                 interactions=np.array(self.interactions), classes=np.array(self.classes),
                  features=np.array(self.features))  # fmt: skip
         return path
 
 
-def fit_classifier(x: np.ndarray, labels: Sequence[str], *, l2: float = 1e-2, class_weight: str | None = "balanced"
-                   ) -> ClassifierModel:  # fmt: skip
+def _with_products(x: np.ndarray) -> np.ndarray:
+    """``x`` (n, m) followed by the products of every pair of its columns, squares included (n, m + m(m+1)/2)."""
+    i, j = np.triu_indices(x.shape[1])
+    return np.hstack([x, x[:, i] * x[:, j]])
+
+
+def fit_classifier(x: np.ndarray, labels: Sequence[str], *, l2: float = 1e-2, class_weight: str | None = "balanced",
+                   interactions: bool = True) -> ClassifierModel:  # fmt: skip
     """Fit the multinomial logistic model by L-BFGS on the (weighted) cross-entropy plus an L2 penalty.
 
     Parameters
@@ -125,6 +149,8 @@ def fit_classifier(x: np.ndarray, labels: Sequence[str], *, l2: float = 1e-2, cl
         ``"balanced"`` weighs each class by ``n / (n_classes · n_class)``,
         so a rare class is not ignored; the biases are then corrected back
         to the training frequencies, so the probabilities stay calibrated.
+    interactions : bool
+        Add the pairwise products of the features (see the module docs).
 
     Returns
     -------
@@ -138,6 +164,11 @@ def fit_classifier(x: np.ndarray, labels: Sequence[str], *, l2: float = 1e-2, cl
     if unknown:
         raise ValueError(f"labels must be in {CLASSES}, got {sorted(unknown)}")
     y = np.array([CLASSES.index(c) for c in labels])
+    fill = np.nanmean(x, axis=0)
+    fill = np.where(np.isfinite(fill), fill, 0.0)
+    x = np.where(np.isfinite(x), x, fill)
+    if interactions:
+        x = _with_products(x)
     mean = np.nanmean(x, axis=0)
     mean = np.where(np.isfinite(mean), mean, 0.0)
     scale = np.nanstd(x, axis=0)
@@ -175,7 +206,7 @@ def fit_classifier(x: np.ndarray, labels: Sequence[str], *, l2: float = 1e-2, cl
         # weighting class c by w_c shifts its log-odds by log w_c: take it back off
         present = counts > 0
         weights[present, 0] -= np.log(w_class[present])
-    return ClassifierModel(mean=mean, scale=scale, weights=weights)
+    return ClassifierModel(mean=mean, scale=scale, weights=weights, fill=fill, interactions=interactions)
 
 
 def load_model(path=None) -> ClassifierModel:
@@ -184,8 +215,11 @@ def load_model(path=None) -> ClassifierModel:
     with resources.as_file(source) if path is None else contextlib.nullcontext(source) as file:
         try:
             with np.load(file) as data:
+                fill = data["fill"] if "fill" in data else None
                 model = ClassifierModel(
                     mean=data["mean"], scale=data["scale"], weights=data["weights"],
+                    fill=None if fill is None or np.all(np.isnan(fill)) else fill,
+                    interactions=bool(data["interactions"]) if "interactions" in data else False,
                     classes=tuple(str(c) for c in data["classes"]), features=tuple(str(f) for f in data["features"]),
                 )  # fmt: skip
         except FileNotFoundError:

@@ -310,6 +310,32 @@ def _map_vertices(prepared: dict[tuple[str, int], PreparedLine], members: Sequen
     return tuple(out)
 
 
+#: surveys with at least this many across positions (channels, lines) link weak pipe responses too
+EVIDENCE_MIN_POSITIONS = 3
+#: pipe probability from which a response classified "other" may still join a pipe in a multi-channel survey
+WEAK_PIPE_PROBABILITY = 0.25
+
+
+def _pipe_evidence(candidates: Sequence[Candidate], n_positions: int) -> list[Candidate]:
+    """The responses that may belong to a pipe: classified pipe, and in arrays also the weaker ones.
+
+    One B-scan's response may look ambiguous, a pipe seen by many channels in
+    a row rarely is: in a survey of :data:`EVIDENCE_MIN_POSITIONS` or more
+    across positions, responses classified "other" whose pipe probability
+    is at least :data:`WEAK_PIPE_PROBABILITY` join the linking with that
+    probability as their confidence; a track is kept where its members' mean
+    pipe probability is at least 0.5.
+    """
+    out = []
+    for c in candidates:
+        p = c.extra.get("probabilities", {}).get("pipe", 0.0)
+        if c.kind == "pipe":
+            out.append(replace(c, confidence=p))
+        elif c.kind == "other" and n_positions >= EVIDENCE_MIN_POSITIONS and p >= WEAK_PIPE_PROBABILITY:
+            out.append(replace(c, kind="pipe", confidence=p))
+    return out
+
+
 def _oblique_depths(candidates: list[Candidate], tracks: Sequence[PipeTrack]) -> list[Candidate]:
     """The candidates with the depths of pipes crossed at a plan angle θ corrected by cos θ.
 
@@ -398,11 +424,16 @@ def detect_lines(lines: Iterable[tuple[xr.DataArray, int, str]], *, recipe=None,
     candidates = classify(candidates, model=model)
     # every B-scan's across position, so a channel where nothing was found still counts as a gap
     across = np.unique(np.concatenate([line.across_m for line in prepared.values()])) if prepared else None
-    pipe_candidates = [c for c in candidates if c.kind == "pipe"]
+    pipe_candidates = _pipe_evidence(candidates, 0 if across is None else len(across))
     pipes = link_pipes(_oblique_depths(pipe_candidates, link_pipes(pipe_candidates, across_positions_m=across)),
                        across_positions_m=across)  # fmt: skip
+    if across is not None and len(across) >= EVIDENCE_MIN_POSITIONS:
+        pipes = [t for t in pipes if t.confidence >= 0.5]
+    in_pipes = {(c.line, c.channel, c.along_m, c.twt_ns) for t in pipes for c in t.members}
     cavities = _merge_stacked(group_cavities([c for c in candidates if c.kind == "cavity"], across_positions_m=across))
-    others = [c for c in candidates if c.kind == "other"]
+    others = [c for c in candidates if c.kind != "cavity" and (c.line, c.channel, c.along_m, c.twt_ns) not in in_pipes]
+    others = [replace(c, kind="other", confidence=c.extra["probabilities"]["other"]) if c.kind != "other" else c
+              for c in others]  # fmt: skip
     return Detections(candidates, pipes, cavities, others, _hazards(pipes, cavities, others, prepared),
                       list(prepared.values()))  # fmt: skip
 
