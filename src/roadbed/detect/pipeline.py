@@ -59,8 +59,9 @@ STEPS_AFTER_DETECTION_INPUT = frozenset(
 )
 #: half-length of the surface wavelet window, periods of the centre frequency
 WAVELET_HALF_PERIODS = 1.5
-#: velocities a road's layers and subgrade can have on average, m/ns (relative permittivity about 3.5–30)
-PLAUSIBLE_VELOCITY_M_PER_NS = (0.055, 0.16)
+#: average velocities of a road's layers and subgrade down to a buried target, m/ns (relative permittivity
+#: about 4.6–30: asphalt alone is faster, but nothing is buried in it)
+PLAUSIBLE_VELOCITY_M_PER_NS = (0.055, 0.14)
 #: the velocity assumed where the data do not fix one (ε = 9: a moist base course or subgrade), m/ns
 PRIOR_VELOCITY_M_PER_NS = 0.1
 
@@ -224,19 +225,51 @@ def prepare_line(da: xr.DataArray, *, recipe=None, line: int = 0, positions: str
     )
 
 
+#: RMS misfit of picked arrival times below which a pipe's own hyperbola fit sets its depth, ns
+SOUND_FIT_MISFIT_NS = 0.1
+
+
+def _line_velocity_depths(candidates: list[Candidate], prepared: dict) -> list[Candidate]:
+    """Depths of the responses without a sound fit of their own, from the velocities the line's pipes give.
+
+    The sound fits of a line (:func:`_refined_depth`) sample its RMS velocity
+    at their apex times; every other response of the line takes the velocity
+    interpolated at its own time (the nearest fit's beyond them) in place of
+    the line's single focusing velocity. Lines without a sound fit keep it.
+    """
+    fits: dict[tuple, list[tuple[float, float]]] = {}
+    for c in candidates:
+        if c.extra.get("depth_source") == "hyperbola fit":
+            fits.setdefault((c.source, c.line), []).append((c.twt_ns, c.velocity_m_per_ns))
+    out = []
+    for c in candidates:
+        samples = fits.get((c.source, c.line))
+        line = prepared.get((c.source, c.line))
+        if samples and line is not None and c.extra.get("depth_source") == "line velocity":
+            t, v = np.array(sorted(samples)).T
+            v_here = float(np.interp(c.twt_ns, t, v))
+            c = replace(c, depth_m=c.depth_m * v_here / line.velocity_m_per_ns,
+                        extra={**c.extra, "depth_source": "velocities of the line's pipes"})  # fmt: skip
+        out.append(c)
+    return out
+
+
 def _refined_depth(c: Candidate) -> Candidate:
-    """A diffraction's depth from its own hyperbola fit, where that fit is sound; the line velocity's otherwise.
+    """A pipe's depth from its own hyperbola fit, where that fit is sound; the line velocity's otherwise.
 
     One velocity per line puts every response at ``v·τ/2``; a diffraction's
     flanks fix the velocity above it (and so its depth) by themselves, which
     serves a line with targets in different ground (layers, trench backfill)
-    better. Sound: a focused response (``focus_ratio`` ≥ 3) whose fitted
-    velocity is plausible and known to 10 %.
+    better. Sound: a response classified "pipe" whose arrival times a
+    hyperbola fits to :data:`SOUND_FIT_MISFIT_NS`, with a plausible velocity
+    known to 10 % (a cavity's flat top fitted as a hyperbola gives far too
+    high a velocity; a pipe migrated at the wrong velocity is not focused,
+    but its fit is still sound).
     """
     v, dv = c.velocity_m_per_ns, c.velocity_std_m_per_ns
     depth = c.extra.get("hyperbola_depth_m", math.nan)
     lo, hi = PLAUSIBLE_VELOCITY_M_PER_NS
-    sound = (c.focus_ratio >= 3.0 and math.isfinite(depth) and depth > 0 and lo <= v <= hi
+    sound = (c.kind == "pipe" and c.hyperbola_misfit <= SOUND_FIT_MISFIT_NS and math.isfinite(depth) and depth > 0 and lo <= v <= hi
              and math.isfinite(dv) and dv <= 0.1 * v)  # fmt: skip
     source = "hyperbola fit" if sound else "line velocity"
     extra = {**c.extra, "depth_source": source, "migration_depth_m": c.depth_m}
@@ -244,7 +277,7 @@ def _refined_depth(c: Candidate) -> Candidate:
 
 
 def line_candidates(prepared: PreparedLine, *, min_snr: float | None = None) -> list[Candidate]:
-    """Every response in every channel of a prepared line (unclassified), depths refined (:func:`_refined_depth`)."""
+    """Every response in every channel of a prepared line (unclassified)."""
     out: list[Candidate] = []
     options = {} if min_snr is None else {"min_snr": min_snr}
     for channel in range(prepared.processed.sizes[cv.CHANNEL]):
@@ -264,7 +297,7 @@ def line_candidates(prepared: PreparedLine, *, min_snr: float | None = None) -> 
             **prepared.antenna,
             **options,
         )
-    return [_refined_depth(c) for c in out]
+    return out
 
 
 @dataclass(frozen=True)
@@ -421,7 +454,7 @@ def detect_lines(lines: Iterable[tuple[xr.DataArray, int, str]], *, recipe=None,
         found = line_candidates(line, min_snr=min_snr)
         logger.info("%s: %d responses (velocity %.4f m/ns)", line.source, len(found), line.velocity_m_per_ns)
         candidates += found
-    candidates = classify(candidates, model=model)
+    candidates = _line_velocity_depths([_refined_depth(c) for c in classify(candidates, model=model)], prepared)
     # every B-scan's across position, so a channel where nothing was found still counts as a gap
     across = np.unique(np.concatenate([line.across_m for line in prepared.values()])) if prepared else None
     pipe_candidates = _pipe_evidence(candidates, 0 if across is None else len(across))
