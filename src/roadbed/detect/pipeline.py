@@ -369,13 +369,27 @@ def _pipe_evidence(candidates: Sequence[Candidate], n_positions: int) -> list[Ca
     return out
 
 
+def _key(c: Candidate) -> tuple:
+    """What identifies a response across the stages (its B-scan and apex)."""
+    return (c.source, c.line, c.channel, c.along_m, c.twt_ns)
+
+
+def _as_corrected(c: Candidate, corrected: dict) -> Candidate:
+    """``c`` with the depth and velocity :func:`_oblique_depths` gave its pipe-linking twin, its own kind kept."""
+    twin = corrected.get(_key(c))
+    if twin is None:
+        return c
+    return replace(c, depth_m=twin.depth_m, velocity_m_per_ns=twin.velocity_m_per_ns,
+                   extra={**c.extra, **{k: v for k, v in twin.extra.items() if k == "plan_angle_corrected"}})
+
+
 def _oblique_depths(candidates: list[Candidate], tracks: Sequence[PipeTrack]) -> list[Candidate]:
     """The candidates with the depths of pipes crossed at a plan angle θ corrected by cos θ.
 
     A line crossing a pipe at angle θ from the perpendicular sees a hyperbola
     stretched along track by 1/cos θ: its own fit returns the apparent
     velocity v/cos θ, and so a depth 1/cos θ too deep. Linking gives θ;
-    depths from a member's own hyperbola fit are scaled back.
+    velocities and depths from a member's own hyperbola fit are scaled back.
     """
     scale = {}
     for track in tracks:
@@ -387,7 +401,8 @@ def _oblique_depths(candidates: list[Candidate], tracks: Sequence[PipeTrack]) ->
     for c in candidates:
         k = scale.get(id(c))
         if k is not None and c.extra.get("depth_source") == "hyperbola fit":
-            c = replace(c, depth_m=c.depth_m * k, extra={**c.extra, "plan_angle_corrected": True})
+            c = replace(c, depth_m=c.depth_m * k, velocity_m_per_ns=c.velocity_m_per_ns * k,
+                        extra={**c.extra, "plan_angle_corrected": True})
         out.append(c)
     return out
 
@@ -454,17 +469,22 @@ def detect_lines(lines: Iterable[tuple[xr.DataArray, int, str]], *, recipe=None,
         found = line_candidates(line, min_snr=min_snr)
         logger.info("%s: %d responses (velocity %.4f m/ns)", line.source, len(found), line.velocity_m_per_ns)
         candidates += found
-    candidates = _line_velocity_depths([_refined_depth(c) for c in classify(candidates, model=model)], prepared)
+    candidates = [_refined_depth(c) for c in classify(candidates, model=model)]
     # every B-scan's across position, so a channel where nothing was found still counts as a gap
     across = np.unique(np.concatenate([line.across_m for line in prepared.values()])) if prepared else None
+    # link once for the pipes' plan angles; correct what an oblique crossing does to their fits; then the
+    # line velocities those fits give; link again with the final depths
     pipe_candidates = _pipe_evidence(candidates, 0 if across is None else len(across))
-    pipes = link_pipes(_oblique_depths(pipe_candidates, link_pipes(pipe_candidates, across_positions_m=across)),
-                       across_positions_m=across)  # fmt: skip
+    corrected = {_key(c): c for c in _oblique_depths(pipe_candidates, link_pipes(pipe_candidates,
+                                                                                  across_positions_m=across))}
+    candidates = _line_velocity_depths([_as_corrected(c, corrected) for c in candidates], prepared)
+    pipe_candidates = [c for c in (corrected.get(_key(c)) for c in candidates) if c is not None]
+    pipes = link_pipes(pipe_candidates, across_positions_m=across)
     if across is not None and len(across) >= EVIDENCE_MIN_POSITIONS:
         pipes = [t for t in pipes if t.confidence >= 0.5]
-    in_pipes = {(c.line, c.channel, c.along_m, c.twt_ns) for t in pipes for c in t.members}
+    in_pipes = {_key(c) for t in pipes for c in t.members}
     cavities = _merge_stacked(group_cavities([c for c in candidates if c.kind == "cavity"], across_positions_m=across))
-    others = [c for c in candidates if c.kind != "cavity" and (c.line, c.channel, c.along_m, c.twt_ns) not in in_pipes]
+    others = [c for c in candidates if c.kind != "cavity" and _key(c) not in in_pipes]
     others = [replace(c, kind="other", confidence=c.extra["probabilities"]["other"]) if c.kind != "other" else c
               for c in others]  # fmt: skip
     return Detections(candidates, pipes, cavities, others, _hazards(pipes, cavities, others, prepared),
