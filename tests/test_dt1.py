@@ -101,7 +101,7 @@ def test_real_50mhz_line_matches_numpy_parse_and_documented_facts(gpr_data):
     assert da.attrs[cv.ATTR_TRACE_SPACING] == pytest.approx(0.6096)
     assert da.attrs[cv.ATTR_FREQUENCY] == 50e6
     assert da.attrs["raw_position_units"] == "ft"
-    assert roadbed.detect(path).name == "dt1"
+    assert roadbed.detect_format(path).name == "dt1"
 
 
 def test_real_50mhz_gps_xyz_placed_along_line_like_gprpy(gpr_data):
@@ -244,7 +244,7 @@ def test_sniffer_accepts_pairs_and_rejects_what_does_not_fit(tmp_path):
     path = write_dt1(tmp_path, "s", data)
     head = path.read_bytes()[:4096]
     assert dt1.sniff(path, head)
-    assert roadbed.detect(path).name == "dt1"
+    assert roadbed.detect_format(path).name == "dt1"
     assert dt1.sniff(tmp_path / "s.HD", b"1234")
     path.write_bytes(path.read_bytes()[:-3])  # no longer a whole number of traces
     assert not dt1.sniff(path, head)

@@ -186,7 +186,7 @@ def test_lazy_window_matches_numpy_parse(gpr_data):
 def test_renamed_dzt_is_sniffed(gpr_data, tmp_path):
     copy = tmp_path / "line.dat"
     shutil.copyfile(gpr_data / SIR3000, copy)
-    assert roadbed.detect(copy).name == "dzt"
+    assert roadbed.detect_format(copy).name == "dzt"
     assert roadbed.read(copy).sizes[cv.TRACE] == 1040
 
 

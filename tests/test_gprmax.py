@@ -69,7 +69,7 @@ def test_real_v3_merged_bscan(gpr_data, caplog):
         dt = float(f.attrs["dt"])
         ez = f["rxs/rx1/Ez"][()]
         hy = f["rxs/rx1/Hy"][()]
-    assert roadbed.detect(path).name == "gprmax"
+    assert roadbed.detect_format(path).name == "gprmax"
     with caplog.at_level(logging.WARNING, logger="roadbed.io.gprmax"):
         da = roadbed.read(path)
     assert "positions unknown" in caplog.text
@@ -207,11 +207,11 @@ def test_sniffers_tell_gprmax_from_netcdf(tmp_path):
     nc = tmp_path / "line.nc"
     netcdf.save(radargram(np.zeros((2, 2), np.float32), twt_ns=[0.0, 1.0]), nc)
     assert gprmax.is_gprmax_hdf5(out) and not gprmax.is_gprmax_hdf5(nc)
-    assert roadbed.detect(out).name == "gprmax"
-    assert roadbed.detect(nc).name == "netcdf"
+    assert roadbed.detect_format(out).name == "gprmax"
+    assert roadbed.detect_format(nc).name == "netcdf"
     renamed = tmp_path / "model.nc"  # content decides, not the extension
     renamed.write_bytes(out.read_bytes())
-    assert roadbed.detect(renamed).name == "gprmax"
+    assert roadbed.detect_format(renamed).name == "gprmax"
 
 
 def test_real_gprmax4_steps_are_cells_times_the_cell_size(tmp_path):

@@ -87,8 +87,8 @@ def test_real_ten_traces_match_numpy_and_cor(gpr_data):
     np.testing.assert_allclose(da[cv.LON].values[7:], lon[0] + frac * (lon[1] - lon[0]), rtol=0, atol=1e-12)
     assert lon[0] < 0 and da[cv.LON].values[0] == pytest.approx(-35.98767333333)
     assert da[cv.TIME].values[6] == np.datetime64("2019-07-26T16:58:43", "ns")
-    assert roadbed.detect(path).name == "mala"
-    assert roadbed.detect(gpr_data / "mala_500mhz_ten_traces.rad").name == "mala"
+    assert roadbed.detect_format(path).name == "mala"
+    assert roadbed.detect_format(gpr_data / "mala_500mhz_ten_traces.rad").name == "mala"
 
 
 def test_real_sample_interval_puts_spectrum_at_antenna_frequency(gpr_data):

@@ -210,7 +210,7 @@ def test_classic_netcdf3_is_read(tmp_path):
     path = tmp_path / "classic.nc"
     da.to_netcdf(path, engine="scipy")
     assert path.read_bytes()[:3] == b"CDF"
-    assert roadbed.detect(path).name == "netcdf"
+    assert roadbed.detect_format(path).name == "netcdf"
     back = roadbed.read(path)
     np.testing.assert_array_equal(back.values, da.values)
     np.testing.assert_array_equal(back[cv.DISTANCE].values, [0.0, 0.1, 0.2])
@@ -221,7 +221,7 @@ def test_detects_zarr_store_and_refuses_to_clobber_directories(tmp_path):
     da = radargram(np.ones((2, 2), np.float32), twt_ns=[0.0, 1.0])
     store = tmp_path / "line.zarr"
     netcdf.save(da, store)
-    assert roadbed.detect(store).name == "zarr"
+    assert roadbed.detect_format(store).name == "zarr"
     netcdf.save(da * 2, store)  # replacing a store is fine
     np.testing.assert_array_equal(netcdf.load(store).values, 2 * da.values)
     other = tmp_path / "photos.zarr"

@@ -81,7 +81,7 @@ def test_round_trip_is_exact(three_d, data):
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "line.sgy"
         roadbed.write(da, path)
-        assert roadbed.detect(path).name == "segy"
+        assert roadbed.detect_format(path).name == "segy"
         back = roadbed.read(path)
         _check_round_trip(da, back)
         assert back.attrs[cv.ATTR_FORMAT] == "segy"

@@ -6,6 +6,8 @@ The public API::
     da = roadbed.read("line1.dzt")           # any supported GPR format → xarray.DataArray
     roadbed.write(da, "line1.nc")            # netCDF, zarr, SEG-Y, DZT
     survey = roadbed.open_survey("survey.toml")
+    roadbed.detect_format("line1.dzt").name  # which reader would read it
+    found = roadbed.detect.detect(["survey.toml"])  # pipes and cavities (the roadbed.detect package)
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ __version__ = "0.1.0"
 
 from . import conventions
 from .errors import FormatError
-from .io import detect, formats, read, write
+from .io import detect as detect_format
+from .io import formats, read, write
 from .hazards import Hazard
 from .model import append_history, history, radargram
 from .survey import Survey, SurveyLine, expand_inputs, open_survey
@@ -28,7 +31,7 @@ __all__ = [
     "SurveyLine",
     "append_history",
     "conventions",
-    "detect",
+    "detect_format",
     "expand_inputs",
     "formats",
     "history",
