@@ -17,6 +17,10 @@ install: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[las]"
 
 install-dev: $(BIN)/python
+	@# open3d (pointcloud extra, part of dev) needs the system's libusb-1.0: Debian's libusb-1.0-0
+	@ldconfig -p 2>/dev/null | grep -q libusb-1.0 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& apt-get update -qq && apt-get install -y -qq libusb-1.0-0 >/dev/null; } \
+		|| echo "libusb-1.0 is missing: the open3d tests will be skipped"
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 
 demo: install
