@@ -139,3 +139,19 @@ def test_detect_of_files_and_manifests_is_the_same_call(line_scene, tmp_path):
     b = json_items(detect([manifest]))
     # a file reports its distance coordinate, a manifest the survey's along (start 0): the same here
     assert [(i["kind"], round(i["x_m"], 6)) for i in a] == [(i["kind"], round(i["x_m"], 6)) for i in b]
+
+
+@pytest.mark.parametrize("name", ["gssi_sir3000_400mhz_dune.DZT", "gssi_sir4000_200mhz_gps.DZT",
+                                  "pulseekko_50mhz_line.DT1"])  # fmt: skip
+def test_detect_runs_on_real_profiles(gpr_data, name, capsys):
+    # 200 MHz sampled below 2.5 f's Nyquist, low-frequency geology: valid JSON, nothing deeper than 3 m
+    code, out, err = run(capsys, "detect", gpr_data / name, "--json")
+    assert code == 0, err
+    items = json.loads(out)
+    assert all(ITEM_KEYS <= set(it) and 0 <= it["depth_m"] <= 3.0 for it in items)
+
+
+def test_detect_says_why_it_cannot_use_traces_without_positions(gpr_data, capsys):
+    code, out, err = run(capsys, "detect", gpr_data / "mala_500mhz_ten_traces.rd3", "--json")
+    assert code == 1 and out == ""
+    assert "mala_500mhz_ten_traces.rd3" in err and "distinct positions" in err

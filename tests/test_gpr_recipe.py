@@ -342,7 +342,8 @@ def test_default_recipe_is_the_urban_chain():
     steps = {s.name: s for s in r.steps}
     assert steps["remove_background"].params["window_traces"] > 1  # windowed
     assert steps["bandpass"].params == {"low_hz": {"attr": cv.ATTR_FREQUENCY, "times": 0.25},
-                                        "high_hz": {"attr": cv.ATTR_FREQUENCY, "times": 2.5}}
+                                        "high_hz": {"attr": cv.ATTR_FREQUENCY, "times": 2.5},
+                                        "open_above_nyquist": True}
     assert steps["stolt_migrate"].enabled is False
     assert steps["stolt_migrate"].params["velocity_m_per_ns"] == rc.AUTO
     assert steps["time_to_depth"].params["velocity_m_per_ns"] == rc.AUTO

@@ -148,6 +148,10 @@ def test_bandpass_highpass_lowpass_dask_and_errors():
     np.testing.assert_array_equal(chunked.values, bandpass(da, low_hz=1e8, high_hz=2e9).values)
     with pytest.raises(ValueError, match="Nyquist"):
         bandpass(da, low_hz=1e8, high_hz=6e9)
+    # ... unless the band may stay open at the top: then it is the high-pass alone
+    open_top = bandpass(da, low_hz=8e8, high_hz=6e9, open_above_nyquist=True)
+    np.testing.assert_array_equal(open_top.values, hi.values)
+    assert "open_above_nyquist=True" in roadbed.history(open_top)[-1]
     with pytest.raises(ValueError, match="below"):
         bandpass(da, low_hz=1e9, high_hz=5e8)
     with pytest.raises(ValueError, match="give"):

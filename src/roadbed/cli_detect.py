@@ -30,15 +30,18 @@ __all__: list[str] = []
         arg("--json", action="store_true", help="print one JSON list of detections"),
         arg("--recipe", default=None, help="processing recipe TOML (default: the urban default recipe)"),
         arg("--min-snr", type=float, default=None, metavar="X", help="detection threshold (default: the library's)"),
+        arg("--max-depth", type=float, default=None, metavar="M",
+            help="deepest top reported, m (default: roadbed.detect.pipeline.MAX_DEPTH_M, 3 m)"),
         *ANTENNA_ARGUMENTS,
     ],
 )
 def _detect(args: argparse.Namespace) -> int:
     from .detect import detect, json_items
 
+    depth = {} if args.max_depth is None else {"max_depth_m": args.max_depth}
     try:
         found = detect(args.paths, recipe=args.recipe, min_snr=args.min_snr, antenna_height_m=args.antenna_height,
-                       antenna_separation_m=args.antenna_separation)  # fmt: skip
+                       antenna_separation_m=args.antenna_separation, **depth)  # fmt: skip
     except (FormatError, OSError, ValueError) as exc:
         report_error("detect", exc, " ".join(args.paths))
         return 1

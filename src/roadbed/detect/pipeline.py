@@ -64,6 +64,8 @@ WAVELET_HALF_PERIODS = 1.5
 PLAUSIBLE_VELOCITY_M_PER_NS = (0.055, 0.14)
 #: the velocity assumed where the data do not fix one (ε = 9: a moist base course or subgrade), m/ns
 PRIOR_VELOCITY_M_PER_NS = 0.1
+#: deepest top reported by default, m: utilities and voids under a road, not geology
+MAX_DEPTH_M = 3.0
 
 
 @dataclass(frozen=True)
@@ -446,7 +448,8 @@ def _hazards(pipes, cavities, others, prepared) -> list[Hazard]:
 
 
 def detect_lines(lines: Iterable[tuple[xr.DataArray, int, str]], *, recipe=None,
-                 model: ClassifierModel | None = None, min_snr: float | None = None) -> Detections:  # fmt: skip
+                 model: ClassifierModel | None = None, min_snr: float | None = None,
+                 max_depth_m: float = MAX_DEPTH_M) -> Detections:  # fmt: skip
     """Detect pipes and cavities in lines already read.
 
     Parameters
@@ -454,7 +457,7 @@ def detect_lines(lines: Iterable[tuple[xr.DataArray, int, str]], *, recipe=None,
     lines : iterable of (DataArray, line index, positions)
         Each line's radargram, its index in the survey, and the trace
         coordinate to report as ``along_m`` (``"distance"`` or ``"along"``).
-    recipe, model, min_snr
+    recipe, model, min_snr, max_depth_m
         See :func:`detect`.
 
     Returns
@@ -478,6 +481,7 @@ def detect_lines(lines: Iterable[tuple[xr.DataArray, int, str]], *, recipe=None,
     corrected = {_key(c): c for c in _oblique_depths(pipe_candidates, link_pipes(pipe_candidates,
                                                                                   across_positions_m=across))}
     candidates = _line_velocity_depths([_as_corrected(c, corrected) for c in candidates], prepared)
+    candidates = [c for c in candidates if c.depth_m <= max_depth_m]
     pipe_candidates = [c for c in (corrected.get(_key(c)) for c in candidates) if c is not None]
     pipes = link_pipes(pipe_candidates, across_positions_m=across)
     if across is not None and len(across) >= EVIDENCE_MIN_POSITIONS:
@@ -504,7 +508,8 @@ def _lines_of(paths: Sequence) -> list[tuple[xr.DataArray, int, str]]:
 
 
 def detect(paths: Sequence, *, recipe=None, model: ClassifierModel | None = None, min_snr: float | None = None,
-           antenna_height_m: float | None = None, antenna_separation_m: float | None = None) -> Detections:  # fmt: skip
+           antenna_height_m: float | None = None, antenna_separation_m: float | None = None,
+           max_depth_m: float = MAX_DEPTH_M) -> Detections:  # fmt: skip
     """Detect pipes and cavities in radargram files and survey manifests (what ``roadbed detect`` does).
 
     Parameters
@@ -523,6 +528,9 @@ def detect(paths: Sequence, *, recipe=None, model: ClassifierModel | None = None
     antenna_height_m, antenna_separation_m : float, optional
         Override the antenna geometry of every line (default: each file's or
         manifest's, else 0).
+    max_depth_m : float
+        Responses whose top lies deeper are not reported, m (default
+        :data:`MAX_DEPTH_M`).
 
     Returns
     -------
@@ -533,7 +541,7 @@ def detect(paths: Sequence, *, recipe=None, model: ClassifierModel | None = None
                                    (cv.ATTR_ANTENNA_SEPARATION, antenna_separation_m)) if v is not None}  # fmt: skip
     if overrides:
         lines = [(da.assign_attrs(overrides), index, positions) for da, index, positions in lines]
-    return detect_lines(lines, recipe=recipe, model=model, min_snr=min_snr)
+    return detect_lines(lines, recipe=recipe, model=model, min_snr=min_snr, max_depth_m=max_depth_m)
 
 
 def json_items(detections: Detections) -> list[dict]:

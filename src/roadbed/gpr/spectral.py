@@ -175,6 +175,7 @@ def bandpass(
     low_hz: float | None = None,
     high_hz: float | None = None,
     order: int = 4,
+    open_above_nyquist: bool = False,
     engine: str = "numba",
 ) -> xr.DataArray:
     """Zero-phase Butterworth band-pass (or high-/low-pass) filter along ``twt``.
@@ -191,6 +192,10 @@ def bandpass(
         Corner frequencies, Hz. Only ``low_hz``: high-pass; only ``high_hz``: low-pass.
     order : int
         Butterworth order of each pass.
+    open_above_nyquist : bool
+        A ``high_hz`` at or above the Nyquist frequency leaves the band open
+        at the top (a high-pass, logged) instead of raising: for recipes whose
+        corners follow the antenna frequency and meet coarsely sampled files.
     engine : {"numba", "numpy"}
         ``"numpy"`` runs ``scipy.signal.sosfiltfilt`` (the reference).
 
@@ -202,6 +207,11 @@ def bandpass(
     check_engine(engine)
     trace_axes(da)
     _, dt = time_axis(da)
+    nyquist = 0.5e9 / dt
+    if open_above_nyquist and high_hz is not None and high_hz >= nyquist:
+        logger.info("bandpass: high_hz %.4g Hz is at or above the Nyquist frequency %.4g Hz: no upper corner",
+                    high_hz, nyquist)  # fmt: skip
+        high_hz = None
     padlen = _sos_padlen(_butterworth(low_hz, high_hz, order, dt))  # validate before any dask graph is built
     if da.sizes[cv.TWT] <= padlen:
         raise ValueError(f"traces of {da.sizes[cv.TWT]} samples are too short for this filter: need more than {padlen}")
@@ -210,6 +220,8 @@ def bandpass(
         return bandpass_array(block, sample_interval_ns=dt, low_hz=low_hz, high_hz=high_hz, order=order, engine=engine)
 
     params = {"low_hz": low_hz, "high_hz": high_hz, "order": order, "engine": engine}
+    if open_above_nyquist:
+        params["open_above_nyquist"] = True
     return map_traces(da, kernel, step="bandpass", params=params)
 
 

@@ -455,7 +455,10 @@ def estimate_velocity(
     if cv.DISTANCE not in da.coords:
         raise ValueError("estimate_velocity needs the distance coordinate (m) on trace")
     distance = np.asarray(da[cv.DISTANCE].values, dtype=np.float64)
-    dx = float(np.median(np.abs(np.diff(distance))))
+    dx = float(np.median(np.abs(np.diff(distance)))) if distance.size > 1 else math.nan
+    if not (math.isfinite(dx) and dx > 0):
+        raise ValueError(f"estimate_velocity needs traces at distinct positions: the distance coordinate of "
+                         f"{distance.size} trace(s) has a median step of {dx!r} m")  # fmt: skip
     # regions between the margins, measured as trace ranges
     margin = int(math.ceil(0.5 * aperture_m / dx))
     n_tr = lines.shape[1]
