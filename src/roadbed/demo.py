@@ -243,8 +243,7 @@ def _detections(manifest: Path, survey, truth: list[Hazard], out: Path, outputs:
     plt.close(fig)
 
     fig, ax = plt.subplots(figsize=(10, 3.5))
-    volume = found.lines  # each line's processed channels, sliced at the depth its velocity gives
-    for line in volume:
+    for line in found.lines:  # each line's processed channels, sliced at the depth its velocity gives
         plot_depth_slice(line.processed.assign_coords({cv.ALONG: (cv.TRACE, line.processed[cv.DISTANCE].values)}),
                          twt_ns=2 * slice_depth_m / line.velocity_m_per_ns, ax=ax)  # fmt: skip
     _draw_truth(ax, truth, surface=False)

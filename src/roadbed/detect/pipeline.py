@@ -144,6 +144,12 @@ def _run_recipe(da: xr.DataArray, recipe: Recipe) -> tuple[xr.DataArray, xr.Data
     return (da if aligned is None else aligned), current, float(velocity)
 
 
+def _plausible(v: float) -> bool:
+    """Whether ``v`` (m/ns) is an average velocity a road's layers can have (:data:`PLAUSIBLE_VELOCITY_M_PER_NS`)."""
+    lo, hi = PLAUSIBLE_VELOCITY_M_PER_NS
+    return lo <= v <= hi
+
+
 def _trusted_velocity(estimate, da: xr.DataArray) -> float:
     """The focusing estimate where the data fix it, else :data:`PRIOR_VELOCITY_M_PER_NS`.
 
@@ -154,8 +160,7 @@ def _trusted_velocity(estimate, da: xr.DataArray) -> float:
     v = float(estimate.velocity_m_per_ns)
     trials = estimate.details.get("velocities_m_per_ns") or [v]
     at_edge = v <= min(trials) * 1.001 or v >= max(trials) * 0.999
-    lo, hi = PLAUSIBLE_VELOCITY_M_PER_NS
-    if at_edge or not lo <= v <= hi:
+    if at_edge or not _plausible(v):
         logger.warning("%s: the data do not fix the velocity (focusing at %.3f m/ns%s); assuming %.3f m/ns",
                        da.attrs.get(cv.ATTR_SOURCE, "radargram"), v, ", the edge of the search" if at_edge else "",
                        PRIOR_VELOCITY_M_PER_NS)  # fmt: skip
@@ -272,9 +277,8 @@ def _refined_depth(c: Candidate) -> Candidate:
     """
     v, dv = c.velocity_m_per_ns, c.velocity_std_m_per_ns
     depth = c.extra.get("hyperbola_depth_m", math.nan)
-    lo, hi = PLAUSIBLE_VELOCITY_M_PER_NS
-    sound = (c.kind == "pipe" and c.hyperbola_misfit <= SOUND_FIT_MISFIT_NS and math.isfinite(depth) and depth > 0 and lo <= v <= hi
-             and math.isfinite(dv) and dv <= 0.1 * v)  # fmt: skip
+    sound = (c.kind == "pipe" and c.hyperbola_misfit <= SOUND_FIT_MISFIT_NS and math.isfinite(depth)
+             and depth > 0 and _plausible(v) and math.isfinite(dv) and dv <= 0.1 * v)  # fmt: skip
     source = "hyperbola fit" if sound else "line velocity"
     extra = {**c.extra, "depth_source": source, "migration_depth_m": c.depth_m}
     return replace(c, depth_m=float(depth) if sound else c.depth_m, extra=extra)
@@ -583,8 +587,3 @@ def json_items(detections: Detections) -> list[dict]:
             item["map_x"], item["map_y"] = float(mx), float(my)
         items.append(item)
     return sorted(items, key=lambda it: (it["y_m"], it["x_m"]))
-
-
-def with_kind(candidates: Sequence[Candidate], kind: str) -> list[Candidate]:
-    """The candidates relabelled ``kind`` with confidence 1 (for tests and truth-driven linking)."""
-    return [replace(c, kind=kind, confidence=1.0) for c in candidates]
